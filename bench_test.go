@@ -1,0 +1,97 @@
+package cookiesession
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+// The benchmarks seal and open the session fixtures in testdata/sessions:
+// small (~100 B), medium (~1 KiB) and large (~12 KiB) of JSON. The payload is
+// a json.RawMessage, so they measure the codec and not a struct's encoding.
+// Each reports the sealed text size as "bytes".
+var benchSizes = []string{"small", "medium", "large"}
+
+func BenchmarkSeal(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run(size, func(b *testing.B) {
+			s := newSetup(b, nil)
+			payload := json.RawMessage(fixture(b, size))
+			exp := s.clock.Now().Add(time.Hour)
+			b.SetBytes(int64(len(payload)))
+			b.ReportAllocs()
+			var n int
+			for b.Loop() {
+				v, err := s.c.Seal("session", payload, exp)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(v)
+			}
+			b.ReportMetric(float64(n), "bytes")
+		})
+	}
+}
+
+func BenchmarkOpen(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run(size, func(b *testing.B) {
+			s := newSetup(b, nil)
+			v, err := s.c.Seal("session", json.RawMessage(fixture(b, size)), s.clock.Now().Add(time.Hour))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(fixture(b, size))))
+			b.ReportAllocs()
+			var out json.RawMessage
+			for b.Loop() {
+				if _, err := s.c.Open("session", v, &out); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(v)), "bytes")
+		})
+	}
+}
+
+// BenchmarkSealPayload and BenchmarkOpenPayload leave serialization out:
+// they are the codec's own cost (compression, AEAD, base64).
+func BenchmarkSealPayload(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run(size, func(b *testing.B) {
+			s := newSetup(b, nil)
+			payload := fixture(b, size)
+			exp := s.clock.Now().Add(time.Hour)
+			b.SetBytes(int64(len(payload)))
+			b.ReportAllocs()
+			var dst []byte
+			for b.Loop() {
+				var err error
+				if dst, err = s.c.appendSeal(dst[:0], "session", payload, exp); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkOpenPayload(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run(size, func(b *testing.B) {
+			s := newSetup(b, nil)
+			v, err := s.c.Seal("session", json.RawMessage(fixture(b, size)), s.clock.Now().Add(time.Hour))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(fixture(b, size))))
+			b.ReportAllocs()
+			buf := getBuf()
+			for b.Loop() {
+				if _, _, err := s.c.openPayload(buf, "session", v); err != nil {
+					b.Fatal(err)
+				}
+			}
+			putBuf(buf)
+		})
+	}
+}

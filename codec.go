@@ -1,0 +1,386 @@
+package cookiesession
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Wire-format constants (SPEC.md §4).
+const (
+	formatVersion = 0x01
+	headerSize    = 1 + 1 + 4 + nonceSize // version, flags, key ID, nonce
+	nonceSize     = 24
+	tagSize       = 16
+	timesSize     = 16 // issued_at, expires_at
+	overhead      = headerSize + timesSize + tagSize
+
+	methodNone    = 0
+	methodDeflate = 1
+	methodMask    = 0x0f
+
+	// maxUnixTime is the end of year 9999, the last second a timestamp may name.
+	maxUnixTime = 253402300799
+)
+
+// Defaults for [Options] fields left at their zero value.
+const (
+	// DefaultMaxPayloadSize is the default Options.MaxPayloadSize: 64 KiB.
+	DefaultMaxPayloadSize = 64 << 10
+	// DefaultCompressThreshold is the default Options.CompressThreshold: 2048 bytes.
+	DefaultCompressThreshold = 2048
+	// DefaultClockSkew is the default Options.ClockSkew: 10 seconds.
+	DefaultClockSkew = 10 * time.Second
+
+	maxMaxPayloadSize = 16 << 20
+	maxClockSkew      = 5 * time.Minute
+)
+
+var b64 = base64.RawURLEncoding.Strict()
+
+// Serializer turns a Go value into bytes and back. Implementations must be
+// safe for concurrent use. The default is [JSONSerializer].
+type Serializer interface {
+	// Marshal returns the serialized form of v.
+	Marshal(v any) ([]byte, error)
+	// Unmarshal decodes data into v, which is a non-nil pointer.
+	Unmarshal(data []byte, v any) error
+}
+
+// JSONSerializer serializes with encoding/json. It is the default Serializer.
+type JSONSerializer struct{}
+
+// Marshal calls json.Marshal.
+func (JSONSerializer) Marshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// Unmarshal calls json.Unmarshal.
+func (JSONSerializer) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+// Options configures a [Codec]. The zero value, like a nil *Options, gives
+// the safe defaults stated on each field.
+type Options struct {
+	// Purpose is bound into every value as associated data, so values
+	// sealed for one purpose never open under another, even for the same
+	// cookie name and keys. It is not stored in the value. Default: "".
+	Purpose string
+
+	// Serializer turns values into payload bytes and back.
+	// Default: JSONSerializer{}.
+	Serializer Serializer
+
+	// DisableCompression turns DEFLATE compression off. Compression makes
+	// large sessions several times smaller, but leaks how well secrets and
+	// attacker-influenced data in the same session compress together
+	// (SPEC.md §11). Default: false, compression on.
+	DisableCompression bool
+
+	// CompressThreshold is the payload size in bytes below which payloads
+	// are never compressed. Larger payloads are compressed, and the result
+	// is used only if it is shorter. Below the default, a sealed value fits
+	// one cookie uncompressed, so compressing would cost time and widen the
+	// length side channel for no gain (SPEC.md §12). Set 1 to compress
+	// every payload. Default: DefaultCompressThreshold (2048).
+	CompressThreshold int
+
+	// MaxPayloadSize is the largest serialized payload in bytes, before
+	// compression when sealing and after decompression when opening.
+	// Larger payloads give ErrTooLarge, and inflation stops there, so a
+	// decompression bomb costs at most this much memory. At most 16 MiB.
+	// Default: DefaultMaxPayloadSize (64 KiB).
+	MaxPayloadSize int
+
+	// ClockSkew is how long after its sealed expiry a value still opens,
+	// to allow for instances whose clocks run slightly ahead. At most 5
+	// minutes; a negative value means no allowance.
+	// Default: DefaultClockSkew (10 seconds).
+	ClockSkew time.Duration
+
+	// Now returns the current time. Tests inject a clock here.
+	// Default: time.Now.
+	Now func() time.Time
+}
+
+// Info describes a value that was opened.
+type Info struct {
+	// KeyID is the ID of the key that sealed the value.
+	KeyID KeyID
+	// Primary reports whether KeyID was the keyring's primary key when the
+	// value was opened. A value under an older key should be sealed again.
+	Primary bool
+	// IssuedAt is when the value was sealed, to the second.
+	IssuedAt time.Time
+	// ExpiresAt is the value's sealed expiry, to the second.
+	ExpiresAt time.Time
+	// Compressed reports whether the payload was stored compressed.
+	Compressed bool
+}
+
+// Codec seals Go values into cookie-safe strings and opens them again, in
+// the format of SPEC.md. It is safe for concurrent use, and follows the
+// keyring as it rotates.
+type Codec struct {
+	kr        *Keyring
+	purpose   string
+	ser       Serializer
+	compress  bool
+	threshold int
+	max       int
+	maxText   int
+	skew      int64 // seconds
+	now       func() time.Time
+	rand      io.Reader // crypto/rand; tests swap in a fixed stream for vectors
+}
+
+// NewCodec returns a codec that seals with kr's primary key and opens with
+// any of its enabled keys. A nil opts means the defaults. Options out of
+// range give [ErrInvalidConfig]; a keyring without a primary key gives
+// [ErrInvalidKeyring].
+func NewCodec(kr *Keyring, opts *Options) (*Codec, error) {
+	if kr == nil {
+		return nil, fmt.Errorf("%w: nil keyring", ErrInvalidConfig)
+	}
+	if kr.load().primary == nil {
+		return nil, fmt.Errorf("%w: no primary key", ErrInvalidKeyring)
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	c := &Codec{
+		kr:        kr,
+		purpose:   o.Purpose,
+		ser:       o.Serializer,
+		compress:  !o.DisableCompression,
+		threshold: o.CompressThreshold,
+		max:       o.MaxPayloadSize,
+		now:       o.Now,
+		rand:      rand.Reader,
+	}
+	switch {
+	case o.CompressThreshold < 0:
+		return nil, fmt.Errorf("%w: CompressThreshold %d is negative", ErrInvalidConfig, o.CompressThreshold)
+	case o.MaxPayloadSize < 0 || o.MaxPayloadSize > maxMaxPayloadSize:
+		return nil, fmt.Errorf("%w: MaxPayloadSize %d is outside 0..%d", ErrInvalidConfig, o.MaxPayloadSize, maxMaxPayloadSize)
+	case o.ClockSkew > maxClockSkew:
+		return nil, fmt.Errorf("%w: ClockSkew %v is over %v", ErrInvalidConfig, o.ClockSkew, maxClockSkew)
+	}
+	if c.ser == nil {
+		c.ser = JSONSerializer{}
+	}
+	if c.threshold == 0 {
+		c.threshold = DefaultCompressThreshold
+	}
+	if c.max == 0 {
+		c.max = DefaultMaxPayloadSize
+	}
+	switch {
+	case o.ClockSkew == 0:
+		c.skew = int64(DefaultClockSkew / time.Second)
+	case o.ClockSkew > 0:
+		c.skew = int64(o.ClockSkew / time.Second)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	c.maxText = base64.RawURLEncoding.EncodedLen(overhead + c.max)
+	return c, nil
+}
+
+// Keyring returns the keyring the codec uses.
+func (c *Codec) Keyring() *Keyring { return c.kr }
+
+// Seal serializes v and seals it for the cookie called name, to expire at
+// expires. The result is base64url text that needs no escaping in a cookie.
+//
+// It fails with [ErrExpired] if expires is not after the current time, with
+// [ErrTooLarge] if the payload exceeds Options.MaxPayloadSize, and with the
+// serializer's error if v does not serialize.
+func (c *Codec) Seal(name string, v any, expires time.Time) (string, error) {
+	payload, err := c.ser.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("cookiesession: serialize: %w", err)
+	}
+	out, err := c.appendSeal(nil, name, payload, expires)
+	return string(out), err
+}
+
+// Open authenticates value as sealed for the cookie called name, checks its
+// expiry, and deserializes its payload into v, a non-nil pointer. Info
+// describes the value; on error it is the zero Info, except with
+// [ErrExpired] and [ErrMalformed] after authentication, where it holds the
+// authenticated fields.
+//
+// Every error wraps one of [ErrMalformed], [ErrUnsupportedVersion],
+// [ErrUnknownKey], [ErrKeyDisabled], [ErrAuthFailed], [ErrExpired] or
+// [ErrTooLarge]; no input makes Open panic.
+func (c *Codec) Open(name, value string, v any) (Info, error) {
+	buf := getBuf()
+	defer putBuf(buf)
+	payload, info, err := c.openPayload(buf, name, value)
+	if err != nil {
+		return info, err
+	}
+	if err := c.ser.Unmarshal(payload, v); err != nil {
+		return info, fmt.Errorf("%w: payload: %w", ErrMalformed, err)
+	}
+	return info, nil
+}
+
+// appendSeal seals payload for name and appends the text form to dst.
+func (c *Codec) appendSeal(dst []byte, name string, payload []byte, expires time.Time) ([]byte, error) {
+	if len(payload) > c.max {
+		return dst, fmt.Errorf("%w: payload of %d bytes is over MaxPayloadSize %d", ErrTooLarge, len(payload), c.max)
+	}
+	primary := c.kr.load().primary
+	if primary == nil {
+		return dst, fmt.Errorf("%w: no primary key", ErrInvalidKeyring)
+	}
+	iat, exp := c.now().Unix(), expires.Unix()
+	if iat < 0 || iat > maxUnixTime || exp > maxUnixTime {
+		return dst, fmt.Errorf("%w: time outside 1970..9999", ErrInvalidConfig)
+	}
+	if exp <= iat {
+		return dst, fmt.Errorf("%w: expiry %v is not after now", ErrExpired, expires.UTC().Format(time.RFC3339))
+	}
+
+	buf := getBuf()
+	defer putBuf(buf)
+	raw := (*buf)[:0]
+	raw = append(raw, formatVersion, methodNone)
+	raw = binary.BigEndian.AppendUint32(raw, uint32(primary.key.id))
+	raw = append(raw, make([]byte, nonceSize)...)
+	if _, err := io.ReadFull(c.rand, raw[headerSize-nonceSize:headerSize]); err != nil {
+		return dst, fmt.Errorf("cookiesession: read nonce: %w", err)
+	}
+	raw = binary.BigEndian.AppendUint64(raw, uint64(iat))
+	raw = binary.BigEndian.AppendUint64(raw, uint64(exp))
+	bodyStart := len(raw)
+	if c.compress && len(payload) >= c.threshold {
+		raw = appendDeflate(raw, payload)
+		if len(raw)-bodyStart < len(payload) {
+			raw[1] = methodDeflate
+		} else {
+			raw = raw[:bodyStart]
+		}
+	}
+	if raw[1] == methodNone {
+		raw = append(raw, payload...)
+	}
+
+	adBuf := getBuf()
+	defer putBuf(adBuf)
+	ad := c.appendAD((*adBuf)[:0], raw[:headerSize], name)
+	sealed := primary.aead.Seal(raw[:headerSize], raw[headerSize-nonceSize:headerSize], raw[headerSize:], ad)
+	*buf, *adBuf = sealed, ad
+	return base64.RawURLEncoding.AppendEncode(dst, sealed), nil
+}
+
+// appendAD appends the associated data of SPEC.md §4.1.
+func (c *Codec) appendAD(dst, header []byte, name string) []byte {
+	dst = append(dst, header...)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(name)))
+	dst = append(dst, name...)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(c.purpose)))
+	return append(dst, c.purpose...)
+}
+
+// openPayload runs the checks of SPEC.md §6 up to deserialization. The
+// payload it returns lives in *buf, or in another pooled buffer that it
+// swaps into *buf, so it is valid until *buf goes back to the pool.
+func (c *Codec) openPayload(buf *[]byte, name, value string) ([]byte, Info, error) {
+	if len(value) > c.maxText {
+		return nil, Info{}, fmt.Errorf("%w: value of %d characters is over the %d a payload of MaxPayloadSize can take", ErrTooLarge, len(value), c.maxText)
+	}
+	// encoding/base64 skips CR and LF, so they are rejected here: each
+	// byte string must have exactly one accepted text form.
+	if strings.ContainsAny(value, "\r\n") {
+		return nil, Info{}, fmt.Errorf("%w: not base64url without padding", ErrMalformed)
+	}
+	raw, err := b64.AppendDecode((*buf)[:0], []byte(value))
+	*buf = raw
+	if err != nil {
+		return nil, Info{}, fmt.Errorf("%w: not base64url without padding", ErrMalformed)
+	}
+	if len(raw) < overhead {
+		return nil, Info{}, fmt.Errorf("%w: %d bytes is shorter than the %d-byte minimum", ErrMalformed, len(raw), overhead)
+	}
+	if raw[0] != formatVersion {
+		return nil, Info{}, fmt.Errorf("%w: version %d", ErrUnsupportedVersion, raw[0])
+	}
+	id := KeyID(binary.BigEndian.Uint32(raw[2:6]))
+	snap := c.kr.load()
+	e := snap.byID[id]
+	switch {
+	case e == nil:
+		return nil, Info{}, fmt.Errorf("%w: %v", ErrUnknownKey, id)
+	case e.state == KeyDisabled:
+		return nil, Info{}, fmt.Errorf("%w: %v", ErrKeyDisabled, id)
+	}
+
+	adBuf := getBuf()
+	defer putBuf(adBuf)
+	ad := c.appendAD((*adBuf)[:0], raw[:headerSize], name)
+	*adBuf = ad
+	nonce := raw[headerSize-nonceSize : headerSize]
+	plain, err := e.aead.Open(raw[headerSize:headerSize], nonce, raw[headerSize:], ad)
+	if err != nil {
+		return nil, Info{}, fmt.Errorf("%w: key %v", ErrAuthFailed, id)
+	}
+
+	// Authenticated from here on.
+	flags := raw[1]
+	method := flags & methodMask
+	if flags&^methodMask != 0 || method > methodDeflate {
+		return nil, Info{}, fmt.Errorf("%w: flags %#02x", ErrUnsupportedVersion, flags)
+	}
+	iat := int64(binary.BigEndian.Uint64(plain[0:8]))
+	exp := int64(binary.BigEndian.Uint64(plain[8:16]))
+	if iat < 0 || iat > maxUnixTime || exp < iat || exp > maxUnixTime {
+		return nil, Info{}, fmt.Errorf("%w: timestamps out of range", ErrMalformed)
+	}
+	info := Info{
+		KeyID:      id,
+		Primary:    e == snap.primary,
+		IssuedAt:   time.Unix(iat, 0).UTC(),
+		ExpiresAt:  time.Unix(exp, 0).UTC(),
+		Compressed: method == methodDeflate,
+	}
+	if now := c.now().Unix(); now >= exp+c.skew {
+		return nil, info, fmt.Errorf("%w: at %v", ErrExpired, info.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	body := plain[timesSize:]
+	if method == methodNone {
+		if len(body) > c.max {
+			return nil, info, fmt.Errorf("%w: payload of %d bytes is over MaxPayloadSize %d", ErrTooLarge, len(body), c.max)
+		}
+		return body, info, nil
+	}
+	out := getBuf()
+	payload, err := inflate((*out)[:0], body, c.max)
+	// The payload now lives in out; hand that buffer to the caller instead.
+	*out, *buf = *buf, payload
+	putBuf(out)
+	if err != nil {
+		return nil, info, err
+	}
+	return payload, info, nil
+}
+
+// bufPool holds scratch buffers for sealing and opening.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if cap(*b) > 1<<20 { // do not keep buffers of unusually large values
+		return
+	}
+	*b = (*b)[:0]
+	bufPool.Put(b)
+}

@@ -1,0 +1,59 @@
+// Package cookiesession keeps web sessions in cookies, with no server-side
+// store. Session data is serialized, compressed, and sealed with
+// XChaCha20-Poly1305 under a rotating keyring; the expiry is sealed inside,
+// so a replayed old cookie stops working on time even if a browser keeps it.
+//
+// # Sealing values
+//
+// A [Codec] turns any serializable Go value into a cookie-safe string for a
+// named cookie, and back:
+//
+//	kr, err := cookiesession.ParseKeyring(os.Getenv("COOKIESESSION_KEYS"))
+//	c, err := cookiesession.NewCodec(kr, nil) // nil: the defaults
+//	v, err := c.Seal("session", cart, time.Now().Add(24*time.Hour))
+//	info, err := c.Open("session", v, &cart)
+//
+// The cookie name, and an optional purpose, are bound into the seal as
+// associated data: a value sealed for one cookie never opens as another.
+// [Info] says which key sealed a value, whether that key is still primary,
+// and when the value was issued and expires.
+//
+// # Keys and rotation
+//
+// A [Keyring] holds one primary key, which seals, plus decrypt-only keys,
+// which still open older values, and disabled keys, which open nothing. Every
+// key has a random 32-bit ID that travels in the sealed value, so opening
+// looks the key up directly and never tries keys in turn.
+//
+// [Keyring.Rotate] rotates a single instance in one step. Several instances
+// rotate in stages, so that none meets a value under a key it does not know:
+// [Keyring.Add] the new key everywhere, then [Keyring.Promote] it
+// everywhere, then [Keyring.Disable] or [Keyring.Remove] the old key once
+// the values under it have expired or been sealed again. [ParseKeyring],
+// [Keyring.Marshal] and [Keyring.Reload] carry keyrings as text, for
+// environment variables and secret files. Keyrings are safe for concurrent
+// use; rotation never blocks sealing or opening.
+//
+// # Errors
+//
+// Cookies are attacker input. [Codec.Open] never panics, and every error it
+// returns wraps one sentinel: [ErrMalformed], [ErrUnsupportedVersion],
+// [ErrUnknownKey], [ErrKeyDisabled], [ErrAuthFailed], [ErrExpired] or
+// [ErrTooLarge]. Test them with errors.Is.
+//
+// # Format
+//
+// SPEC.md in the module specifies the sealed value and the keyring text byte
+// by byte, with test vectors in testdata/vectors.json. In short: a 30-byte
+// clear header (version, flags, key ID, nonce), then the ciphertext of the
+// issued-at and expiry times and the payload, raw-DEFLATE-compressed when that
+// makes it shorter, all in unpadded base64url.
+//
+// # Compression
+//
+// Compression is on by default for payloads of 2 KiB or more. It leaks,
+// through the length of the cookie, how well secrets and attacker-chosen data
+// in the same session compress together. Set Options.DisableCompression for
+// sessions that mix the two. Decompression runs only after authentication,
+// and stops at Options.MaxPayloadSize.
+package cookiesession

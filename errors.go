@@ -1,0 +1,57 @@
+package cookiesession
+
+import "errors"
+
+// Errors for values that cannot be opened. Every error that Open returns
+// wraps exactly one of these, so callers can branch with errors.Is. SPEC.md §9
+// says when each applies.
+var (
+	// ErrMalformed means the value is not a sealed value: bad characters,
+	// too short, or, after authentication, bad timestamps, a bad DEFLATE
+	// stream, or a payload that does not deserialize into the target.
+	ErrMalformed = errors.New("cookiesession: malformed value")
+
+	// ErrUnsupportedVersion means the value has a format version or flags
+	// that this version of the package does not know.
+	ErrUnsupportedVersion = errors.New("cookiesession: unsupported format version")
+
+	// ErrUnknownKey means no key in the keyring has the value's key ID. The
+	// keyring methods that take a KeyID return it for IDs they do not hold.
+	ErrUnknownKey = errors.New("cookiesession: unknown key")
+
+	// ErrKeyDisabled means the value's key is in the keyring but disabled.
+	ErrKeyDisabled = errors.New("cookiesession: key disabled")
+
+	// ErrAuthFailed means the value did not authenticate: it was altered or
+	// truncated, or sealed for another cookie name or purpose.
+	ErrAuthFailed = errors.New("cookiesession: authentication failed")
+
+	// ErrExpired means the value's sealed expiry has passed. Seal returns it
+	// for an expiry that is not after the current time.
+	ErrExpired = errors.New("cookiesession: expired")
+
+	// ErrTooLarge means a value or payload exceeds Options.MaxPayloadSize,
+	// or would inflate beyond it.
+	ErrTooLarge = errors.New("cookiesession: too large")
+)
+
+// Errors for keys, keyrings and configuration.
+var (
+	// ErrInvalidKey means key material is not KeySize bytes, is all zero,
+	// is not valid base64url, or the key ID is 0.
+	ErrInvalidKey = errors.New("cookiesession: invalid key")
+
+	// ErrDuplicateKeyID means two keys in one keyring share an ID.
+	ErrDuplicateKeyID = errors.New("cookiesession: duplicate key ID")
+
+	// ErrInvalidKeyring means keyring text does not parse, or a keyring
+	// does not have exactly one primary key.
+	ErrInvalidKeyring = errors.New("cookiesession: invalid keyring")
+
+	// ErrKeyState means a key's state does not allow the change asked for,
+	// such as disabling or removing the primary key.
+	ErrKeyState = errors.New("cookiesession: key state does not allow this")
+
+	// ErrInvalidConfig means an Options value or argument is out of range.
+	ErrInvalidConfig = errors.New("cookiesession: invalid configuration")
+)

@@ -1,0 +1,493 @@
+package cookiesession
+
+import (
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+// KeySize is the length of key material in bytes: 32.
+const KeySize = chacha20poly1305.KeySize
+
+// keyTextPrefix starts every entry of the keyring text form (SPEC.md §10).
+const keyTextPrefix = "csk1:"
+
+// KeyID identifies a key. It is chosen at random when the key is generated,
+// is independent of the key material, and travels in the clear in every sealed
+// value. The zero KeyID is reserved and never names a key.
+type KeyID uint32
+
+// String returns the ID as 8 lowercase hexadecimal digits, as in the keyring
+// text form.
+func (id KeyID) String() string {
+	var b [8]byte
+	s := strconv.AppendUint(b[:0], uint64(id), 16)
+	return strings.Repeat("0", 8-len(s)) + string(s)
+}
+
+// KeyState says what a key in a keyring may do.
+type KeyState uint8
+
+const (
+	// KeyPrimary seals and opens. A keyring has exactly one primary key.
+	KeyPrimary KeyState = iota + 1
+	// KeyDecryptOnly opens values but never seals.
+	KeyDecryptOnly
+	// KeyDisabled is kept on record and opens nothing.
+	KeyDisabled
+)
+
+// String returns "primary", "decrypt-only" or "disabled", the names used in
+// the keyring text form.
+func (s KeyState) String() string {
+	switch s {
+	case KeyPrimary:
+		return "primary"
+	case KeyDecryptOnly:
+		return "decrypt-only"
+	case KeyDisabled:
+		return "disabled"
+	}
+	return "KeyState(" + strconv.Itoa(int(s)) + ")"
+}
+
+func parseKeyState(s string) (KeyState, bool) {
+	for _, st := range []KeyState{KeyPrimary, KeyDecryptOnly, KeyDisabled} {
+		if s == st.String() {
+			return st, true
+		}
+	}
+	return 0, false
+}
+
+// Key is a 32-byte secret and its ID. The zero Key is not valid; make keys
+// with [GenerateKey] or [NewKey].
+//
+// A Key never prints its secret: String, GoString and every fmt verb show
+// only the ID.
+type Key struct {
+	id     KeyID
+	secret [KeySize]byte
+}
+
+// GenerateKey returns a new key with a random non-zero ID and random key
+// material, both read from crypto/rand.
+func GenerateKey() (Key, error) {
+	var k Key
+	if _, err := rand.Read(k.secret[:]); err != nil {
+		return Key{}, fmt.Errorf("cookiesession: generate key: %w", err)
+	}
+	for k.id == 0 {
+		var b [4]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return Key{}, fmt.Errorf("cookiesession: generate key ID: %w", err)
+		}
+		k.id = KeyID(binary.BigEndian.Uint32(b[:]))
+	}
+	return k, nil
+}
+
+// NewKey returns a key with the given ID and key material, which must be
+// exactly [KeySize] bytes and not all zero. The bytes are copied. The error
+// wraps [ErrInvalidKey] and never contains the secret.
+func NewKey(id KeyID, secret []byte) (Key, error) {
+	if id == 0 {
+		return Key{}, fmt.Errorf("%w: key ID 0 is reserved", ErrInvalidKey)
+	}
+	if len(secret) != KeySize {
+		return Key{}, fmt.Errorf("%w: key %v has %d bytes of key material, want %d", ErrInvalidKey, id, len(secret), KeySize)
+	}
+	var zero byte
+	for _, b := range secret {
+		zero |= b
+	}
+	if zero == 0 {
+		return Key{}, fmt.Errorf("%w: key %v has all-zero key material", ErrInvalidKey, id)
+	}
+	k := Key{id: id}
+	copy(k.secret[:], secret)
+	return k, nil
+}
+
+// ID returns the key's ID.
+func (k Key) ID() KeyID { return k.id }
+
+// String returns "key " and the ID, never the secret.
+func (k Key) String() string { return "key " + k.id.String() }
+
+// GoString is like String, so that %#v does not print the secret either.
+func (k Key) GoString() string { return "cookiesession.Key{" + k.id.String() + "}" }
+
+// Format makes every fmt verb print [Key.String], so no verb prints the secret.
+func (k Key) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		fmt.Fprint(f, k.GoString())
+		return
+	}
+	fmt.Fprint(f, k.String())
+}
+
+// KeyInfo describes a key in a keyring, without its secret.
+type KeyInfo struct {
+	ID    KeyID
+	State KeyState
+}
+
+// keyEntry is a key with its state and its ready-to-use AEAD.
+type keyEntry struct {
+	key   Key
+	state KeyState
+	aead  cipher.AEAD
+}
+
+// snapshot is an immutable view of a keyring. Writers build a new one and
+// swap it in; readers load the pointer and never block.
+type snapshot struct {
+	entries []*keyEntry // in keyring order
+	byID    map[KeyID]*keyEntry
+	primary *keyEntry
+}
+
+// Keyring holds the keys that seal and open values: exactly one primary key,
+// and any number of decrypt-only and disabled keys. It is safe for
+// concurrent use: rotation swaps an immutable snapshot atomically, so values
+// being sealed and opened never wait for it.
+//
+// The zero Keyring is empty: it opens nothing and cannot seal until
+// [Keyring.Rotate] or [Keyring.Reload] gives it a primary key.
+//
+// A Keyring never prints its secrets; String lists IDs and states only.
+type Keyring struct {
+	mu   sync.Mutex // serializes writers
+	snap atomic.Pointer[snapshot]
+}
+
+// NewKeyring returns a keyring with primary as its primary key and the
+// others as decrypt-only keys. Duplicate IDs give [ErrDuplicateKeyID];
+// invalid keys give [ErrInvalidKey].
+func NewKeyring(primary Key, decryptOnly ...Key) (*Keyring, error) {
+	infos := make([]KeyInfo, 0, 1+len(decryptOnly))
+	keys := make([]Key, 0, 1+len(decryptOnly))
+	infos = append(infos, KeyInfo{primary.id, KeyPrimary})
+	keys = append(keys, primary)
+	for _, k := range decryptOnly {
+		infos = append(infos, KeyInfo{k.id, KeyDecryptOnly})
+		keys = append(keys, k)
+	}
+	s, err := buildSnapshot(keys, infos)
+	if err != nil {
+		return nil, err
+	}
+	kr := new(Keyring)
+	kr.snap.Store(s)
+	return kr, nil
+}
+
+// buildSnapshot validates keys and states and returns a new snapshot.
+// keys[i] has state infos[i].State.
+func buildSnapshot(keys []Key, infos []KeyInfo) (*snapshot, error) {
+	s := &snapshot{byID: make(map[KeyID]*keyEntry, len(keys))}
+	for i, k := range keys {
+		if _, err := NewKey(k.id, k.secret[:]); err != nil {
+			return nil, err
+		}
+		if _, dup := s.byID[k.id]; dup {
+			return nil, fmt.Errorf("%w: %v appears twice", ErrDuplicateKeyID, k.id)
+		}
+		st := infos[i].State
+		if _, ok := parseKeyState(st.String()); !ok {
+			return nil, fmt.Errorf("%w: key %v has invalid state %v", ErrInvalidKeyring, k.id, st)
+		}
+		aead, err := chacha20poly1305.NewX(k.secret[:])
+		if err != nil { // unreachable: the length was checked above
+			return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
+		}
+		e := &keyEntry{key: k, state: st, aead: aead}
+		if st == KeyPrimary {
+			if s.primary != nil {
+				return nil, fmt.Errorf("%w: keys %v and %v are both primary", ErrInvalidKeyring, s.primary.key.id, k.id)
+			}
+			s.primary = e
+		}
+		s.entries = append(s.entries, e)
+		s.byID[k.id] = e
+	}
+	if s.primary == nil {
+		return nil, fmt.Errorf("%w: no primary key", ErrInvalidKeyring)
+	}
+	return s, nil
+}
+
+var emptySnapshot = &snapshot{}
+
+// load returns the current snapshot; a zero Keyring has an empty one.
+func (kr *Keyring) load() *snapshot {
+	if s := kr.snap.Load(); s != nil {
+		return s
+	}
+	return emptySnapshot
+}
+
+// Primary returns the ID of the primary key, or 0 for an empty keyring.
+func (kr *Keyring) Primary() KeyID {
+	if p := kr.load().primary; p != nil {
+		return p.key.id
+	}
+	return 0
+}
+
+// Keys lists the keys in keyring order, without their secrets.
+func (kr *Keyring) Keys() []KeyInfo {
+	s := kr.load()
+	out := make([]KeyInfo, len(s.entries))
+	for i, e := range s.entries {
+		out[i] = KeyInfo{e.key.id, e.state}
+	}
+	return out
+}
+
+// String lists the keys as "id:state" pairs, never their secrets.
+func (kr *Keyring) String() string {
+	var b strings.Builder
+	b.WriteString("Keyring[")
+	for i, k := range kr.Keys() {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(k.ID.String() + ":" + k.State.String())
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// Format makes every fmt verb print [Keyring.String].
+func (kr *Keyring) Format(f fmt.State, _ rune) { fmt.Fprint(f, kr.String()) }
+
+// update applies change to a copy of the current keys and states, validates
+// the result, and swaps it in.
+func (kr *Keyring) update(change func(keys []Key, infos []KeyInfo) ([]Key, []KeyInfo, error)) error {
+	kr.mu.Lock()
+	defer kr.mu.Unlock()
+	cur := kr.load()
+	keys := make([]Key, len(cur.entries))
+	infos := make([]KeyInfo, len(cur.entries))
+	for i, e := range cur.entries {
+		keys[i], infos[i] = e.key, KeyInfo{e.key.id, e.state}
+	}
+	keys, infos, err := change(keys, infos)
+	if err != nil {
+		return err
+	}
+	s, err := buildSnapshot(keys, infos)
+	if err != nil {
+		return err
+	}
+	kr.snap.Store(s)
+	return nil
+}
+
+// setState moves key id from one of the allowed states to state "to".
+func (kr *Keyring) setState(id KeyID, to KeyState, from ...KeyState) error {
+	return kr.update(func(keys []Key, infos []KeyInfo) ([]Key, []KeyInfo, error) {
+		i := indexOf(infos, id)
+		if i < 0 {
+			return nil, nil, fmt.Errorf("%w: %v is not in the keyring", ErrUnknownKey, id)
+		}
+		cur := infos[i].State
+		allowed := false
+		for _, f := range from {
+			allowed = allowed || cur == f
+		}
+		if !allowed {
+			return nil, nil, fmt.Errorf("%w: key %v is %v, cannot make it %v", ErrKeyState, id, cur, to)
+		}
+		if to == KeyPrimary {
+			for j := range infos {
+				if infos[j].State == KeyPrimary {
+					infos[j].State = KeyDecryptOnly
+				}
+			}
+		}
+		infos[i].State = to
+		return keys, infos, nil
+	})
+}
+
+func indexOf(infos []KeyInfo, id KeyID) int {
+	for i, k := range infos {
+		if k.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// Add adds k as a decrypt-only key: the first step of a staged rotation.
+// Values sealed under k open on this instance from now on; nothing is sealed
+// under k until it is promoted. An ID already present gives
+// [ErrDuplicateKeyID].
+func (kr *Keyring) Add(k Key) error {
+	return kr.update(func(keys []Key, infos []KeyInfo) ([]Key, []KeyInfo, error) {
+		return append(keys, k), append(infos, KeyInfo{k.id, KeyDecryptOnly}), nil
+	})
+}
+
+// Promote makes the decrypt-only key id the primary key; the old primary
+// becomes decrypt-only. A disabled key must be enabled first. Promoting the
+// primary is a no-op.
+func (kr *Keyring) Promote(id KeyID) error {
+	return kr.setState(id, KeyPrimary, KeyDecryptOnly, KeyPrimary)
+}
+
+// Disable stops key id from opening values, keeping it on record. The
+// primary key cannot be disabled: promote another key first.
+func (kr *Keyring) Disable(id KeyID) error {
+	return kr.setState(id, KeyDisabled, KeyDecryptOnly, KeyDisabled)
+}
+
+// Enable makes the disabled key id decrypt-only again.
+func (kr *Keyring) Enable(id KeyID) error {
+	return kr.setState(id, KeyDecryptOnly, KeyDisabled, KeyDecryptOnly)
+}
+
+// Remove deletes key id from the keyring. The primary key cannot be removed.
+func (kr *Keyring) Remove(id KeyID) error {
+	return kr.update(func(keys []Key, infos []KeyInfo) ([]Key, []KeyInfo, error) {
+		i := indexOf(infos, id)
+		if i < 0 {
+			return nil, nil, fmt.Errorf("%w: %v is not in the keyring", ErrUnknownKey, id)
+		}
+		if infos[i].State == KeyPrimary {
+			return nil, nil, fmt.Errorf("%w: key %v is primary, cannot remove it", ErrKeyState, id)
+		}
+		return append(keys[:i], keys[i+1:]...), append(infos[:i], infos[i+1:]...), nil
+	})
+}
+
+// Rotate generates a new key and makes it primary in one step; the old
+// primary becomes decrypt-only, so values sealed under it keep opening. Use
+// it on a single instance. With several instances, use the staged steps
+// instead (Add everywhere, then Promote, then Disable or Remove), so that no
+// instance sees a value sealed under a key it does not know yet.
+func (kr *Keyring) Rotate() (KeyID, error) {
+	var id KeyID
+	err := kr.update(func(keys []Key, infos []KeyInfo) ([]Key, []KeyInfo, error) {
+		var k Key
+		for k.id == 0 || indexOf(infos, k.id) >= 0 {
+			var err error
+			if k, err = GenerateKey(); err != nil {
+				return nil, nil, err
+			}
+		}
+		for j := range infos {
+			if infos[j].State == KeyPrimary {
+				infos[j].State = KeyDecryptOnly
+			}
+		}
+		id = k.id
+		return append(keys, k), append(infos, KeyInfo{k.id, KeyPrimary}), nil
+	})
+	return id, err
+}
+
+// Reload replaces every key and state with those in text, in the keyring
+// text form (see [ParseKeyring]). It is how an instance picks up a keyring
+// that an operator changed in a secret file or store. On error the keyring is
+// unchanged.
+func (kr *Keyring) Reload(text string) error {
+	next, err := ParseKeyring(text)
+	if err != nil {
+		return err
+	}
+	kr.mu.Lock()
+	defer kr.mu.Unlock()
+	kr.snap.Store(next.load())
+	return nil
+}
+
+// ParseKeyring parses the keyring text form of SPEC.md §10: entries
+// "csk1:<id>:<state>:<secret>", separated by commas or white space, with
+// exactly one primary. Errors wrap [ErrInvalidKeyring], [ErrInvalidKey] or
+// [ErrDuplicateKeyID], name the entry by its position, and never contain key
+// material.
+func ParseKeyring(text string) (*Keyring, error) {
+	fields := strings.FieldsFunc(text, func(r rune) bool {
+		return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
+	})
+	if len(fields) == 0 {
+		return nil, fmt.Errorf("%w: no keys", ErrInvalidKeyring)
+	}
+	keys := make([]Key, 0, len(fields))
+	infos := make([]KeyInfo, 0, len(fields))
+	for i, f := range fields {
+		k, st, err := parseKeyEntry(f)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: %w", i+1, err)
+		}
+		keys = append(keys, k)
+		infos = append(infos, KeyInfo{k.id, st})
+	}
+	s, err := buildSnapshot(keys, infos)
+	if err != nil {
+		return nil, err
+	}
+	kr := new(Keyring)
+	kr.snap.Store(s)
+	return kr, nil
+}
+
+func parseKeyEntry(f string) (Key, KeyState, error) {
+	rest, ok := strings.CutPrefix(f, keyTextPrefix)
+	if !ok {
+		return Key{}, 0, fmt.Errorf("%w: does not start with %q", ErrInvalidKeyring, keyTextPrefix)
+	}
+	parts := strings.Split(rest, ":")
+	if len(parts) != 3 {
+		return Key{}, 0, fmt.Errorf("%w: want csk1:<id>:<state>:<secret>", ErrInvalidKeyring)
+	}
+	idText, stText, secretText := parts[0], parts[1], parts[2]
+	if len(idText) != 8 || strings.Trim(idText, "0123456789abcdef") != "" {
+		return Key{}, 0, fmt.Errorf("%w: key ID must be 8 lowercase hex digits", ErrInvalidKeyring)
+	}
+	id, _ := strconv.ParseUint(idText, 16, 32) // validated above
+	st, ok := parseKeyState(stText)
+	if !ok {
+		return Key{}, 0, fmt.Errorf("%w: key %s: state must be primary, decrypt-only or disabled", ErrInvalidKeyring, idText)
+	}
+	secret, err := base64.RawURLEncoding.Strict().DecodeString(secretText)
+	if err != nil || strings.ContainsAny(secretText, "\r\n") {
+		return Key{}, 0, fmt.Errorf("%w: key %s: key material is not base64url without padding", ErrInvalidKey, idText)
+	}
+	k, err := NewKey(KeyID(id), secret)
+	return k, st, err
+}
+
+// Marshal returns the keyring in the text form that [ParseKeyring] reads,
+// entries in keyring order, separated by commas. The result contains every
+// secret: write it only to a secret store.
+//
+// Keyring deliberately does not implement encoding.TextMarshaler or
+// json.Marshaler, so loggers and encoders never emit the secrets by accident.
+func (kr *Keyring) Marshal() string {
+	var b strings.Builder
+	for i, e := range kr.load().entries {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(keyTextPrefix)
+		b.WriteString(e.key.id.String())
+		b.WriteByte(':')
+		b.WriteString(e.state.String())
+		b.WriteByte(':')
+		b.WriteString(base64.RawURLEncoding.EncodeToString(e.key.secret[:]))
+	}
+	return b.String()
+}

@@ -1,0 +1,319 @@
+package cookiesession
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The test vectors in testdata/vectors.json are made by genVectors. They
+// never change silently: TestVectorsUpToDate regenerates them in memory and
+// fails on any difference. To change them on purpose, after a format change:
+//
+//	go test -run TestVectorsUpToDate -update
+var update = flag.Bool("update", false, "rewrite testdata/vectors.json from genVectors")
+
+const vectorsFile = "testdata/vectors.json"
+
+type vectorFile struct {
+	Format    string   `json:"format"`
+	Generator string   `json:"generator"`
+	Notes     []string `json:"notes"`
+	Vectors   []vector `json:"vectors"`
+}
+
+// vector is one test vector. Times are Unix seconds. Either Payload (with the
+// fields describing the opened value) or Error is set.
+type vector struct {
+	Description string `json:"description"`
+	Keyring     string `json:"keyring"`
+	CookieName  string `json:"cookie_name"`
+	Purpose     string `json:"purpose"`
+	Now         int64  `json:"now"`
+	ClockSkew   int64  `json:"clock_skew"`
+	MaxPayload  int    `json:"max_payload"`
+	Sealed      string `json:"sealed"`
+
+	Payload    *string `json:"payload,omitempty"`
+	KeyID      string  `json:"key_id,omitempty"`
+	Primary    bool    `json:"primary,omitempty"`
+	IssuedAt   int64   `json:"issued_at,omitempty"`
+	ExpiresAt  int64   `json:"expires_at,omitempty"`
+	Compressed bool    `json:"compressed,omitempty"`
+
+	Error string `json:"error,omitempty"`
+}
+
+var sentinels = map[string]error{
+	"ErrMalformed":          ErrMalformed,
+	"ErrUnsupportedVersion": ErrUnsupportedVersion,
+	"ErrUnknownKey":         ErrUnknownKey,
+	"ErrKeyDisabled":        ErrKeyDisabled,
+	"ErrAuthFailed":         ErrAuthFailed,
+	"ErrExpired":            ErrExpired,
+	"ErrTooLarge":           ErrTooLarge,
+}
+
+// genVectors builds the vectors deterministically: fixed keys, a fixed clock,
+// and nonces from a fixed stream instead of crypto/rand.
+func genVectors(t testing.TB) vectorFile {
+	k1, k2, k3 := testKey(t, 0x5eed0001, 1), testKey(t, 0x5eed0002, 33), testKey(t, 0x5eed0003, 65)
+	kr, err := NewKeyring(k1, k2, k3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kr.Disable(k3.id); err != nil {
+		t.Fatal(err)
+	}
+	keyring := kr.Marshal()
+	nonces := &detReader{label: "cookiesession test vector nonces"}
+	nonce := func() []byte {
+		n := make([]byte, nonceSize)
+		nonces.Read(n)
+		return n
+	}
+	base := vector{Keyring: keyring, CookieName: "session", Now: t0, ClockSkew: 10, MaxPayload: DefaultMaxPayloadSize}
+	var vs []vector
+
+	// seal makes a vector with the codec itself, which must open it.
+	seal := func(desc string, payload string, mod func(*vector, *Options)) {
+		v := base
+		v.Description = desc
+		o := Options{Serializer: rawSerializer{}}
+		if mod != nil {
+			mod(&v, &o)
+		}
+		o.Now = func() time.Time { return time.Unix(t0, 0) }
+		o.MaxPayloadSize = v.MaxPayload
+		c, err := NewCodec(kr, &o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.rand = nonces
+		exp := time.Unix(t0+3600, 0)
+		text, err := c.appendSeal(nil, v.CookieName, []byte(payload), exp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Sealed = string(text)
+		v.Payload = &payload
+		v.KeyID, v.Primary, v.IssuedAt, v.ExpiresAt = k1.id.String(), true, t0, t0+3600
+		rawText, _ := base64.RawURLEncoding.DecodeString(v.Sealed)
+		v.Compressed = rawText[1] == methodDeflate
+		vs = append(vs, v)
+	}
+	// raw makes a vector field by field, for values the codec never makes.
+	raw := func(desc string, r rawValue, mod func(*vector)) {
+		v := base
+		v.Description = desc
+		if r.version == 0 {
+			r.version = 1
+		}
+		if r.key.id == 0 {
+			r.key = k1
+		}
+		if r.iat == 0 && r.exp == 0 {
+			r.iat, r.exp = t0, t0+3600
+		}
+		if r.name == "" {
+			r.name = v.CookieName
+		}
+		r.nonce = nonce()
+		v.Sealed = r.seal(t)
+		mod(&v)
+		vs = append(vs, v)
+	}
+	fail := func(name string) func(*vector) { return func(v *vector) { v.Error = name } }
+
+	cartJSON := `{"cart":[` + strings.Repeat(`{"sku":"TEA-0042","qty":1,"price_cents":1299},`, 8) + `{"sku":"MUG-0007","qty":2,"price_cents":899}],"csrf":"Zq3nW8xY1t4kVb2PoL9sHcE6mRfA0uJd7iGgNyTwXeQ","user_id":1042}`
+
+	seal("small JSON payload, stored uncompressed (below the threshold)", `{"user_id":1042,"visits":3}`, nil)
+	seal("cart JSON payload, stored DEFLATE-compressed", cartJSON, func(v *vector, o *Options) { o.CompressThreshold = 256 })
+	seal("the same cart with compression off", cartJSON, func(v *vector, o *Options) { o.CompressThreshold, o.DisableCompression = 256, true })
+	seal("purpose bound into the associated data", `{"token":"abc"}`, func(v *vector, o *Options) { v.Purpose, o.Purpose = "csrf", "csrf" })
+	seal("cookie name with a __Host- prefix", `"x"`, func(v *vector, o *Options) { v.CookieName = "__Host-sid" })
+	seal("opened 9 s after expiry, within the 10 s skew allowance", `"late"`, func(v *vector, o *Options) { v.Now = t0 + 3600 + 9 })
+	raw("sealed under the decrypt-only key", rawValue{key: k2, body: []byte(`"old"`)}, func(v *vector) {
+		s := `"old"`
+		v.Payload, v.KeyID, v.IssuedAt, v.ExpiresAt = &s, k2.id.String(), t0, t0+3600
+	})
+	raw("empty payload", rawValue{}, func(v *vector) {
+		s := ``
+		v.Payload, v.KeyID, v.Primary, v.IssuedAt, v.ExpiresAt = &s, k1.id.String(), true, t0, t0+3600
+	})
+
+	seal("expired: opened at expires_at + skew", `"x"`, func(v *vector, o *Options) { v.Now = t0 + 3600 + 10 })
+	vs[len(vs)-1] = asFailure(vs[len(vs)-1], "ErrExpired")
+	seal("sealed for cookie \"session\", opened as \"Session\"", `"x"`, nil)
+	vs[len(vs)-1] = asFailure(vs[len(vs)-1], "ErrAuthFailed")
+	vs[len(vs)-1].CookieName = "Session"
+	seal("sealed for purpose \"csrf\", opened with no purpose", `"x"`, func(v *vector, o *Options) { o.Purpose = "csrf" })
+	vs[len(vs)-1] = asFailure(vs[len(vs)-1], "ErrAuthFailed")
+	seal("last ciphertext byte flipped", `"x"`, nil)
+	vs[len(vs)-1] = asFailure(vs[len(vs)-1], "ErrAuthFailed")
+	vs[len(vs)-1].Sealed = flipByte(vs[len(vs)-1].Sealed, -1)
+	seal("flags byte flipped to claim DEFLATE", `"x"`, nil)
+	vs[len(vs)-1] = asFailure(vs[len(vs)-1], "ErrAuthFailed")
+	vs[len(vs)-1].Sealed = flipByte(vs[len(vs)-1].Sealed, 1)
+	seal("last 4 characters (3 bytes) cut off", `"x"`, nil)
+	vs[len(vs)-1] = asFailure(vs[len(vs)-1], "ErrAuthFailed")
+	vs[len(vs)-1].Sealed = vs[len(vs)-1].Sealed[:len(vs[len(vs)-1].Sealed)-4]
+	raw("sealed under a disabled key", rawValue{key: k3, body: []byte(`"x"`)}, fail("ErrKeyDisabled"))
+	raw("sealed under a key not in the keyring", rawValue{key: testKey(t, 0x5eed0004, 97), body: []byte(`"x"`)}, fail("ErrUnknownKey"))
+	raw("format version 2", rawValue{version: 2, body: []byte(`"x"`)}, fail("ErrUnsupportedVersion"))
+	raw("authentic, but a reserved flag bit is set", rawValue{flags: 0x80, body: []byte(`"x"`)}, fail("ErrUnsupportedVersion"))
+	raw("authentic, but compression method 2", rawValue{flags: 2, body: []byte(`"x"`)}, fail("ErrUnsupportedVersion"))
+	raw("authentic, but expires_at < issued_at", rawValue{iat: t0, exp: t0 - 1, body: []byte(`"x"`)}, fail("ErrMalformed"))
+	raw("authentic, but expires_at after year 9999", rawValue{iat: t0, exp: maxUnixTime + 1, body: []byte(`"x"`)}, fail("ErrMalformed"))
+	raw("authentic, but the DEFLATE stream is invalid", rawValue{flags: 1, body: []byte{0xff, 0xff}}, fail("ErrMalformed"))
+	raw("authentic, but a byte follows the DEFLATE stream", rawValue{flags: 1, body: append(deflate(t, []byte(`"x"`)), 0)}, fail("ErrMalformed"))
+	raw("authentic decompression bomb: inflates past max_payload (4096)", rawValue{flags: 1, body: deflate(t, make([]byte, 4097))}, func(v *vector) {
+		v.Error, v.MaxPayload = "ErrTooLarge", 4096
+	})
+	raw("authentic, uncompressed payload over max_payload (16)", rawValue{body: []byte(`"seventeen bytes"`)}, func(v *vector) {
+		v.Error, v.MaxPayload = "ErrTooLarge", 16
+	})
+	vs = append(vs,
+		failure(base, "text longer than any value under max_payload (16) can be: 105 characters", strings.Repeat("A", 105), "ErrTooLarge", 16),
+		failure(base, "empty text", "", "ErrMalformed", 0),
+		failure(base, "82 characters: 61 bytes, one short of the minimum", strings.Repeat("A", 82), "ErrMalformed", 0),
+		failure(base, "padding character", strings.Repeat("A", 84)+"==", "ErrMalformed", 0),
+		failure(base, "standard base64 alphabet", strings.Repeat("A", 83)+"+", "ErrMalformed", 0),
+		failure(base, "length 1 mod 4", strings.Repeat("A", 85), "ErrMalformed", 0),
+		failure(base, "non-zero unused bits in the last character", strings.Repeat("A", 82)+"B", "ErrMalformed", 0),
+	)
+	// A line feed that base64 decoders commonly skip: the rest is a valid value.
+	lf := vs[0]
+	lf.Description = "a valid value with a line feed inserted"
+	lf.Sealed = lf.Sealed[:40] + "\n" + lf.Sealed[40:]
+	vs = append(vs, asFailure(lf, "ErrMalformed"))
+	return vectorFile{
+		Format:    "cookiesession sealed value, format version 1 (SPEC.md)",
+		Generator: "go test -run TestVectorsUpToDate -update",
+		Notes: []string{
+			"Times are Unix seconds. clock_skew is in seconds. max_payload is in bytes.",
+			"Open 'sealed' for 'cookie_name' and 'purpose' with 'keyring' at time 'now'.",
+			"On success the payload bytes equal 'payload' and key_id, primary, issued_at, expires_at and compressed describe the value.",
+			"Otherwise the error is 'error', named by its Go sentinel (SPEC.md section 9).",
+			"The keys are published here and must never be used.",
+		},
+		Vectors: vs,
+	}
+}
+
+func asFailure(v vector, errName string) vector {
+	v.Payload, v.KeyID, v.Primary, v.IssuedAt, v.ExpiresAt, v.Compressed = nil, "", false, 0, 0, false
+	v.Error = errName
+	return v
+}
+
+func failure(base vector, desc, sealed, errName string, maxPayload int) vector {
+	v := base
+	v.Description, v.Sealed, v.Error = desc, sealed, errName
+	if maxPayload != 0 {
+		v.MaxPayload = maxPayload
+	}
+	return v
+}
+
+// flipByte flips the low bit of byte i (negative: from the end) of a value.
+func flipByte(text string, i int) string {
+	raw, _ := base64.RawURLEncoding.DecodeString(text)
+	if i < 0 {
+		i += len(raw)
+	}
+	raw[i] ^= 1
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+func encodeVectors(t testing.TB, f vectorFile) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(f); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestVectorsUpToDate(t *testing.T) {
+	want := encodeVectors(t, genVectors(t))
+	if *update {
+		if err := os.WriteFile(vectorsFile, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(vectorsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s differs from what genVectors makes now. If the format changed on purpose, run: go test -run TestVectorsUpToDate -update", vectorsFile)
+	}
+}
+
+// TestVectors opens every vector in testdata/vectors.json, reading only the
+// file: it is what an implementation in another language would do.
+func TestVectors(t *testing.T) {
+	b, err := os.ReadFile(vectorsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f vectorFile
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Vectors) < 30 {
+		t.Fatalf("only %d vectors in %s", len(f.Vectors), vectorsFile)
+	}
+	for _, v := range f.Vectors {
+		t.Run(v.Description, func(t *testing.T) {
+			kr, err := ParseKeyring(v.Keyring)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := NewCodec(kr, &Options{
+				Purpose:        v.Purpose,
+				Serializer:     rawSerializer{},
+				ClockSkew:      time.Duration(v.ClockSkew) * time.Second,
+				MaxPayloadSize: v.MaxPayload,
+				Now:            func() time.Time { return time.Unix(v.Now, 0) },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var payload []byte
+			info, err := c.Open(v.CookieName, v.Sealed, &payload)
+			if v.Error != "" {
+				want, ok := sentinels[v.Error]
+				if !ok {
+					t.Fatalf("unknown error name %q", v.Error)
+				}
+				if !errors.Is(err, want) || !wrapsOne(err) {
+					t.Fatalf("Open: got %v, want %s", err, v.Error)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			if v.Payload == nil || string(payload) != *v.Payload {
+				t.Fatalf("payload = %q, want %v", payload, v.Payload)
+			}
+			if info.KeyID.String() != v.KeyID || info.Primary != v.Primary || info.IssuedAt.Unix() != v.IssuedAt ||
+				info.ExpiresAt.Unix() != v.ExpiresAt || info.Compressed != v.Compressed {
+				t.Fatalf("info = %+v, want key %s primary %v issued %d expires %d compressed %v",
+					info, v.KeyID, v.Primary, v.IssuedAt, v.ExpiresAt, v.Compressed)
+			}
+		})
+	}
+}
