@@ -212,9 +212,10 @@ func (c *Codec) Seal(name string, v any, expires time.Time) (string, error) {
 
 // Open authenticates value as sealed for the cookie called name, checks its
 // expiry, and deserializes its payload into v, a non-nil pointer. Info
-// describes the value; on error it is the zero Info, except with
-// [ErrExpired] and [ErrMalformed] after authentication, where it holds the
-// authenticated fields.
+// describes the value. On error, Info is the zero Info unless the value
+// authenticated and its flags and times were valid: then it describes the
+// value even though Open failed, as with [ErrExpired], with [ErrTooLarge]
+// from decompression, and with [ErrMalformed] from the payload.
 //
 // Every error wraps one of [ErrMalformed], [ErrUnsupportedVersion],
 // [ErrUnknownKey], [ErrKeyDisabled], [ErrAuthFailed], [ErrExpired] or

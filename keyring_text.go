@@ -13,8 +13,8 @@ const keyTextPrefix = "csk1:"
 // ParseKeyring parses the keyring text form of SPEC.md §10: entries
 // "csk1:<id>:<state>:<secret>", separated by commas or white space, with
 // exactly one primary. Errors wrap [ErrInvalidKeyring], [ErrInvalidKey] or
-// [ErrDuplicateKeyID], name the entry by its position, and never contain key
-// material.
+// [ErrDuplicateKeyID] and never contain key material; an error in one entry
+// names the entry by its position.
 func ParseKeyring(text string) (*Keyring, error) {
 	fields := strings.FieldsFunc(text, func(r rune) bool {
 		return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'

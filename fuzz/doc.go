@@ -1,0 +1,53 @@
+// Package fuzz holds the fuzz targets for cookiesession. It has no code of
+// its own: everything is in fuzz_test.go, which uses the library only through
+// its public API.
+//
+// The targets are:
+//
+//   - FuzzOpen opens an arbitrary string, for an arbitrary cookie name, with a
+//     fixed keyring (a primary, a decrypt-only and a disabled key) and a fixed
+//     clock. Open must never panic, every error must wrap exactly one of the
+//     sentinels that SPEC.md §9 lists for opening, and the outcome must match
+//     an independent decoder written from SPEC.md §6 inside the test. The same
+//     input is then also sealed by that decoder's encoder as an authenticated
+//     plaintext (first byte: the flags; the rest: the body) and opened again,
+//     so that the checks after authentication (flags, expiry, DEFLATE,
+//     deserialization) are fuzzed too.
+//   - FuzzSealOpen seals a struct built from the fuzz inputs, with compression
+//     on (threshold 1) and off, and requires that it opens to an equal value
+//     with the expected key and expiry, that the spec decoder reads the same
+//     payload, and that it does not open under another cookie name.
+//   - FuzzParseKeyring parses arbitrary keyring text. Text that parses must
+//     survive Marshal and ParseKeyring unchanged; text that does not must give
+//     an error wrapping ErrInvalidKeyring, ErrInvalidKey or ErrDuplicateKeyID
+//     that never quotes a secret from the input.
+//
+// The codecs cap payloads at 1 KiB instead of the default 64 KiB, so that
+// the fuzzer reaches the size limits with small inputs; the limit checks are
+// the same code whatever the cap.
+//
+// A plain "go test ./fuzz" runs every target once on its seeds: those added
+// with f.Add and the committed corpus in testdata/fuzz/<Target>/ (for example
+// testdata/fuzz/FuzzOpen/). TestCorpus checks that each of those directories
+// holds at least three files in the "go test fuzz v1" format.
+//
+// To fuzz a target for longer, run one at a time from the module root:
+//
+//	go test ./fuzz -run '^$' -fuzz '^FuzzOpen$' -fuzztime 10m
+//	go test ./fuzz -run '^$' -fuzz '^FuzzSealOpen$' -fuzztime 10m
+//	go test ./fuzz -run '^$' -fuzz '^FuzzParseKeyring$' -fuzztime 10m
+//
+// Each new interesting input is minimized before fuzzing goes on, for up to
+// a minute by default; the exec count stands still meanwhile. Minimization
+// tries a number of candidates quadratic in the input's length, and every
+// FuzzSealOpen exec runs DEFLATE, so that target can spend much of a short
+// run minimizing. Add -fuzzminimizetime 5s to spend the time on new inputs
+// instead.
+//
+// New interesting inputs go to the build cache,
+// $(go env GOCACHE)/fuzz/github.com/cookiesession/cookiesession/fuzz/<Target>/.
+// An input that fails is written to testdata/fuzz/<Target>/ and then runs
+// with every "go test"; once the bug is fixed, keep it there as a regression
+// test. Copy a few cache entries into testdata/fuzz/<Target>/ when they reach
+// code that the committed corpus does not, but keep the corpus small.
+package fuzz
