@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,15 +171,21 @@ type Keyring struct {
 // others as decrypt-only keys. Duplicate IDs give [ErrDuplicateKeyID];
 // invalid keys give [ErrInvalidKey].
 func NewKeyring(primary Key, decryptOnly ...Key) (*Keyring, error) {
-	infos := make([]KeyInfo, 0, 1+len(decryptOnly))
-	keys := make([]Key, 0, 1+len(decryptOnly))
-	infos = append(infos, KeyInfo{primary.id, KeyPrimary})
-	keys = append(keys, primary)
+	ks := []stateKey{{primary, KeyPrimary}}
 	for _, k := range decryptOnly {
-		infos = append(infos, KeyInfo{k.id, KeyDecryptOnly})
-		keys = append(keys, k)
+		ks = append(ks, stateKey{k, KeyDecryptOnly})
 	}
-	s, err := buildSnapshot(keys, infos)
+	return newKeyring(ks)
+}
+
+// stateKey is a key and its state, before validation.
+type stateKey struct {
+	key   Key
+	state KeyState
+}
+
+func newKeyring(ks []stateKey) (*Keyring, error) {
+	s, err := newSnapshot(ks)
 	if err != nil {
 		return nil, err
 	}
@@ -187,18 +194,17 @@ func NewKeyring(primary Key, decryptOnly ...Key) (*Keyring, error) {
 	return kr, nil
 }
 
-// buildSnapshot validates keys and states and returns a new snapshot.
-// keys[i] has state infos[i].State.
-func buildSnapshot(keys []Key, infos []KeyInfo) (*snapshot, error) {
-	s := &snapshot{byID: make(map[KeyID]*keyEntry, len(keys))}
-	for i, k := range keys {
+// newSnapshot validates keys and states and returns a snapshot of them.
+func newSnapshot(ks []stateKey) (*snapshot, error) {
+	s := &snapshot{byID: make(map[KeyID]*keyEntry, len(ks))}
+	for _, sk := range ks {
+		k, st := sk.key, sk.state
 		if _, err := NewKey(k.id, k.secret[:]); err != nil {
 			return nil, err
 		}
 		if _, dup := s.byID[k.id]; dup {
 			return nil, fmt.Errorf("%w: %v appears twice", ErrDuplicateKeyID, k.id)
 		}
-		st := infos[i].State
 		if _, ok := parseKeyState(st.String()); !ok {
 			return nil, fmt.Errorf("%w: key %v has invalid state %v", ErrInvalidKeyring, k.id, st)
 		}
@@ -268,21 +274,20 @@ func (kr *Keyring) String() string {
 func (kr *Keyring) Format(f fmt.State, _ rune) { fmt.Fprint(f, kr.String()) }
 
 // update applies change to a copy of the current keys and states, validates
-// the result, and swaps it in.
-func (kr *Keyring) update(change func(keys []Key, infos []KeyInfo) ([]Key, []KeyInfo, error)) error {
+// the result, and swaps it in. On error the keyring is unchanged.
+func (kr *Keyring) update(change func(ks []stateKey) ([]stateKey, error)) error {
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
 	cur := kr.load()
-	keys := make([]Key, len(cur.entries))
-	infos := make([]KeyInfo, len(cur.entries))
+	ks := make([]stateKey, len(cur.entries))
 	for i, e := range cur.entries {
-		keys[i], infos[i] = e.key, KeyInfo{e.key.id, e.state}
+		ks[i] = stateKey{e.key, e.state}
 	}
-	keys, infos, err := change(keys, infos)
+	ks, err := change(ks)
 	if err != nil {
 		return err
 	}
-	s, err := buildSnapshot(keys, infos)
+	s, err := newSnapshot(ks)
 	if err != nil {
 		return err
 	}
@@ -290,40 +295,35 @@ func (kr *Keyring) update(change func(keys []Key, infos []KeyInfo) ([]Key, []Key
 	return nil
 }
 
-// setState moves key id from one of the allowed states to state "to".
+// setState moves key id from one of the states in from to state to.
 func (kr *Keyring) setState(id KeyID, to KeyState, from ...KeyState) error {
-	return kr.update(func(keys []Key, infos []KeyInfo) ([]Key, []KeyInfo, error) {
-		i := indexOf(infos, id)
+	return kr.update(func(ks []stateKey) ([]stateKey, error) {
+		i := indexOf(ks, id)
 		if i < 0 {
-			return nil, nil, fmt.Errorf("%w: %v is not in the keyring", ErrUnknownKey, id)
+			return nil, fmt.Errorf("%w: %v is not in the keyring", ErrUnknownKey, id)
 		}
-		cur := infos[i].State
-		allowed := false
-		for _, f := range from {
-			allowed = allowed || cur == f
-		}
-		if !allowed {
-			return nil, nil, fmt.Errorf("%w: key %v is %v, cannot make it %v", ErrKeyState, id, cur, to)
+		if cur := ks[i].state; !slices.Contains(from, cur) {
+			return nil, fmt.Errorf("%w: key %v is %v, cannot make it %v", ErrKeyState, id, cur, to)
 		}
 		if to == KeyPrimary {
-			for j := range infos {
-				if infos[j].State == KeyPrimary {
-					infos[j].State = KeyDecryptOnly
-				}
-			}
+			demotePrimary(ks)
 		}
-		infos[i].State = to
-		return keys, infos, nil
+		ks[i].state = to
+		return ks, nil
 	})
 }
 
-func indexOf(infos []KeyInfo, id KeyID) int {
-	for i, k := range infos {
-		if k.ID == id {
-			return i
+// demotePrimary makes the primary key in ks decrypt-only.
+func demotePrimary(ks []stateKey) {
+	for i := range ks {
+		if ks[i].state == KeyPrimary {
+			ks[i].state = KeyDecryptOnly
 		}
 	}
-	return -1
+}
+
+func indexOf(ks []stateKey, id KeyID) int {
+	return slices.IndexFunc(ks, func(sk stateKey) bool { return sk.key.id == id })
 }
 
 // Add adds k as a decrypt-only key: the first step of a staged rotation.
@@ -331,8 +331,8 @@ func indexOf(infos []KeyInfo, id KeyID) int {
 // under k until it is promoted. An ID already present gives
 // [ErrDuplicateKeyID].
 func (kr *Keyring) Add(k Key) error {
-	return kr.update(func(keys []Key, infos []KeyInfo) ([]Key, []KeyInfo, error) {
-		return append(keys, k), append(infos, KeyInfo{k.id, KeyDecryptOnly}), nil
+	return kr.update(func(ks []stateKey) ([]stateKey, error) {
+		return append(ks, stateKey{k, KeyDecryptOnly}), nil
 	})
 }
 
@@ -356,15 +356,15 @@ func (kr *Keyring) Enable(id KeyID) error {
 
 // Remove deletes key id from the keyring. The primary key cannot be removed.
 func (kr *Keyring) Remove(id KeyID) error {
-	return kr.update(func(keys []Key, infos []KeyInfo) ([]Key, []KeyInfo, error) {
-		i := indexOf(infos, id)
+	return kr.update(func(ks []stateKey) ([]stateKey, error) {
+		i := indexOf(ks, id)
 		if i < 0 {
-			return nil, nil, fmt.Errorf("%w: %v is not in the keyring", ErrUnknownKey, id)
+			return nil, fmt.Errorf("%w: %v is not in the keyring", ErrUnknownKey, id)
 		}
-		if infos[i].State == KeyPrimary {
-			return nil, nil, fmt.Errorf("%w: key %v is primary, cannot remove it", ErrKeyState, id)
+		if ks[i].state == KeyPrimary {
+			return nil, fmt.Errorf("%w: key %v is primary, cannot remove it", ErrKeyState, id)
 		}
-		return append(keys[:i], keys[i+1:]...), append(infos[:i], infos[i+1:]...), nil
+		return slices.Delete(ks, i, i+1), nil
 	})
 }
 
@@ -375,21 +375,17 @@ func (kr *Keyring) Remove(id KeyID) error {
 // instance sees a value sealed under a key it does not know yet.
 func (kr *Keyring) Rotate() (KeyID, error) {
 	var id KeyID
-	err := kr.update(func(keys []Key, infos []KeyInfo) ([]Key, []KeyInfo, error) {
+	err := kr.update(func(ks []stateKey) ([]stateKey, error) {
 		var k Key
-		for k.id == 0 || indexOf(infos, k.id) >= 0 {
+		for k.id == 0 || indexOf(ks, k.id) >= 0 {
 			var err error
 			if k, err = GenerateKey(); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 		}
-		for j := range infos {
-			if infos[j].State == KeyPrimary {
-				infos[j].State = KeyDecryptOnly
-			}
-		}
+		demotePrimary(ks)
 		id = k.id
-		return append(keys, k), append(infos, KeyInfo{k.id, KeyPrimary}), nil
+		return append(ks, stateKey{k, KeyPrimary}), nil
 	})
 	return id, err
 }

@@ -22,23 +22,15 @@ func ParseKeyring(text string) (*Keyring, error) {
 	if len(fields) == 0 {
 		return nil, fmt.Errorf("%w: no keys", ErrInvalidKeyring)
 	}
-	keys := make([]Key, 0, len(fields))
-	infos := make([]KeyInfo, 0, len(fields))
+	ks := make([]stateKey, 0, len(fields))
 	for i, f := range fields {
 		k, st, err := parseKeyEntry(f)
 		if err != nil {
 			return nil, fmt.Errorf("entry %d: %w", i+1, err)
 		}
-		keys = append(keys, k)
-		infos = append(infos, KeyInfo{k.id, st})
+		ks = append(ks, stateKey{k, st})
 	}
-	s, err := buildSnapshot(keys, infos)
-	if err != nil {
-		return nil, err
-	}
-	kr := new(Keyring)
-	kr.snap.Store(s)
-	return kr, nil
+	return newKeyring(ks)
 }
 
 func parseKeyEntry(f string) (Key, KeyState, error) {
