@@ -36,13 +36,7 @@ func BenchmarkSeal(b *testing.B) {
 func BenchmarkOpen(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run(size, func(b *testing.B) {
-			s := newSetup(b, nil)
-			v, err := s.c.Seal("session", json.RawMessage(fixture(b, size)), s.clock.Now().Add(time.Hour))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(int64(len(fixture(b, size))))
-			b.ReportAllocs()
+			s, v := sealedFixture(b, size)
 			var out json.RawMessage
 			for b.Loop() {
 				if _, err := s.c.Open("session", v, &out); err != nil {
@@ -78,13 +72,7 @@ func BenchmarkSealPayload(b *testing.B) {
 func BenchmarkOpenPayload(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run(size, func(b *testing.B) {
-			s := newSetup(b, nil)
-			v, err := s.c.Seal("session", json.RawMessage(fixture(b, size)), s.clock.Now().Add(time.Hour))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(int64(len(fixture(b, size))))
-			b.ReportAllocs()
+			s, v := sealedFixture(b, size)
 			buf := getBuf()
 			for b.Loop() {
 				if _, _, err := s.c.openPayload(buf, "session", v); err != nil {
@@ -94,4 +82,18 @@ func BenchmarkOpenPayload(b *testing.B) {
 			putBuf(buf)
 		})
 	}
+}
+
+// sealedFixture returns a setup and the fixture of that size sealed with it,
+// and starts reporting throughput and allocations.
+func sealedFixture(b *testing.B, size string) (testSetup, string) {
+	s := newSetup(b, nil)
+	payload := fixture(b, size)
+	v, err := s.c.Seal("session", json.RawMessage(payload), s.clock.Now().Add(time.Hour))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	return s, v
 }
