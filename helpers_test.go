@@ -94,7 +94,7 @@ func (v rawValue) seal(t testing.TB) string {
 	plain := binary.BigEndian.AppendUint64(nil, uint64(v.iat))
 	plain = binary.BigEndian.AppendUint64(plain, uint64(v.exp))
 	plain = append(plain, v.body...)
-	aead, err := chacha20poly1305.NewX(v.key.secret[:])
+	aead, err := chacha20poly1305.NewX(v.key.material())
 	if err != nil {
 		t.Fatal(err)
 	}

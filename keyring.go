@@ -69,17 +69,36 @@ func parseKeyState(s string) (KeyState, bool) {
 // with [GenerateKey] or [NewKey].
 //
 // A Key never prints its secret: String, GoString and every fmt verb show
-// only the ID.
+// only the ID. The secret is reachable only through a function value, which
+// fmt and log/slog print as an address, so even a Key in an unexported struct
+// field, printed by reflection, does not show the key material. Keys are
+// therefore not comparable with ==; compare IDs.
 type Key struct {
 	id     KeyID
-	secret [KeySize]byte
+	secret func() *[KeySize]byte
+}
+
+// material returns the key material, or nil for the zero Key.
+func (k Key) material() []byte {
+	if k.secret == nil {
+		return nil
+	}
+	return k.secret()[:]
+}
+
+// newKeyMaterial returns a function that holds b, and b to fill in.
+func newKeyMaterial() (func() *[KeySize]byte, *[KeySize]byte) {
+	b := new([KeySize]byte)
+	return func() *[KeySize]byte { return b }, b
 }
 
 // GenerateKey returns a new key with a random non-zero ID and random key
 // material, both read from crypto/rand.
 func GenerateKey() (Key, error) {
 	var k Key
-	if _, err := rand.Read(k.secret[:]); err != nil {
+	var b *[KeySize]byte
+	k.secret, b = newKeyMaterial()
+	if _, err := rand.Read(b[:]); err != nil {
 		return Key{}, fmt.Errorf("cookiesession: generate key: %w", err)
 	}
 	for k.id == 0 {
@@ -110,7 +129,9 @@ func NewKey(id KeyID, secret []byte) (Key, error) {
 		return Key{}, fmt.Errorf("%w: key %v has all-zero key material", ErrInvalidKey, id)
 	}
 	k := Key{id: id}
-	copy(k.secret[:], secret)
+	var b *[KeySize]byte
+	k.secret, b = newKeyMaterial()
+	copy(b[:], secret)
 	return k, nil
 }
 
@@ -199,7 +220,7 @@ func newSnapshot(ks []stateKey) (*snapshot, error) {
 	s := &snapshot{byID: make(map[KeyID]*keyEntry, len(ks))}
 	for _, sk := range ks {
 		k, st := sk.key, sk.state
-		if _, err := NewKey(k.id, k.secret[:]); err != nil {
+		if _, err := NewKey(k.id, k.material()); err != nil {
 			return nil, err
 		}
 		if _, dup := s.byID[k.id]; dup {
@@ -208,7 +229,7 @@ func newSnapshot(ks []stateKey) (*snapshot, error) {
 		if _, ok := parseKeyState(st.String()); !ok {
 			return nil, fmt.Errorf("%w: key %v has invalid state %v", ErrInvalidKeyring, k.id, st)
 		}
-		aead, err := chacha20poly1305.NewX(k.secret[:])
+		aead, err := chacha20poly1305.NewX(k.material())
 		if err != nil { // unreachable: the length was checked above
 			return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -58,32 +59,55 @@ func TestGenerateKey(t *testing.T) {
 			t.Fatalf("GenerateKey gave ID %v, zero or repeated", k.ID())
 		}
 		seen[k.ID()] = true
-		if _, err := NewKey(k.ID(), k.secret[:]); err != nil {
+		if _, err := NewKey(k.ID(), k.material()); err != nil {
 			t.Fatalf("generated key is not valid: %v", err)
 		}
 	}
 }
 
-// TestSecretsNeverPrinted formats keys and keyrings with every common verb
-// and checks that the key material never appears, in raw, hex or base64 form.
+// TestSecretsNeverPrinted formats keys and keyrings with every common verb,
+// at the top level and inside exported and unexported fields, and logs them
+// through both slog handlers; the key material must never appear in raw,
+// decimal, hex or base64 form.
 func TestSecretsNeverPrinted(t *testing.T) {
 	k := testKey(t, 0x0a0b0c0d, 0x41) // material is printable ASCII "ABCD..."
 	kr, err := NewKeyring(k)
 	if err != nil {
 		t.Fatal(err)
 	}
+	m := k.material()
 	secretForms := []string{
-		string(k.secret[:8]),
-		fmt.Sprintf("%x", k.secret[:8]),
-		fmt.Sprintf("%d", k.secret[:4]),
+		string(m[:8]),
+		fmt.Sprintf("%x", m[:8]),
+		fmt.Sprintf("%X", m[:8]),
+		strings.Trim(fmt.Sprintf("%d", m[:4]), "[]"),
+		strings.Trim(fmt.Sprintf("%x", m[:4]), "[]"),
 		kr.Marshal()[len("csk1:0a0b0c0d:primary:"):][:12],
 	}
+	type hidden struct {
+		name string
+		k    Key
+		kr   *Keyring
+	}
+	type shown struct {
+		K  Key
+		KR *Keyring
+	}
+	values := []any{k, &k, kr, []Key{k}, shown{k, kr}, &shown{k, kr}, hidden{"x", k, kr}, &hidden{"x", k, kr}, map[string]Key{"k": k}}
 	var outputs []string
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%X", "%d", "%q"} {
-		outputs = append(outputs,
-			fmt.Sprintf(verb, k), fmt.Sprintf(verb, &k), fmt.Sprintf(verb, kr),
-			fmt.Sprintf(verb, []Key{k}), fmt.Sprintf(verb, struct{ K Key }{k}))
+		for _, v := range values {
+			outputs = append(outputs, fmt.Sprintf(verb, v))
+		}
 	}
+	var logs bytes.Buffer
+	for _, h := range []slog.Handler{slog.NewTextHandler(&logs, nil), slog.NewJSONHandler(&logs, nil)} {
+		l := slog.New(h)
+		for _, v := range values {
+			l.Info("key", "v", v)
+		}
+	}
+	outputs = append(outputs, logs.String())
 	_, err = NewKeyring(k, k)
 	outputs = append(outputs, err.Error())
 	for _, out := range outputs {
@@ -229,7 +253,7 @@ func TestParseKeyringSpecExample(t *testing.T) {
 		t.Fatalf("keys (-want +got):\n%s", diff)
 	}
 	e := kr.load().byID[0x5eed0002]
-	for i, b := range e.key.secret {
+	for i, b := range e.key.material() {
 		if b != byte(33+i) {
 			t.Fatalf("key 5eed0002 byte %d = %d, want %d", i, b, 33+i)
 		}

@@ -52,7 +52,7 @@ func parseKeyEntry(f string) (Key, KeyState, error) {
 		return Key{}, 0, fmt.Errorf("%w: key %s: state must be primary, decrypt-only or disabled", ErrInvalidKeyring, idText)
 	}
 	secret, err := base64.RawURLEncoding.Strict().DecodeString(secretText)
-	if err != nil || strings.ContainsAny(secretText, "\r\n") {
+	if err != nil { // CR and LF, which base64 would skip, were split off above
 		return Key{}, 0, fmt.Errorf("%w: key %s: key material is not base64url without padding", ErrInvalidKey, idText)
 	}
 	k, err := NewKey(KeyID(id), secret)
@@ -76,7 +76,7 @@ func (kr *Keyring) Marshal() string {
 		b.WriteByte(':')
 		b.WriteString(e.state.String())
 		b.WriteByte(':')
-		b.WriteString(base64.RawURLEncoding.EncodeToString(e.key.secret[:]))
+		b.WriteString(base64.RawURLEncoding.EncodeToString(e.key.material()))
 	}
 	return b.String()
 }
