@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
@@ -49,7 +50,8 @@ var b64 = base64.RawURLEncoding.Strict()
 type Serializer interface {
 	// Marshal returns the serialized form of v.
 	Marshal(v any) ([]byte, error)
-	// Unmarshal decodes data into v, which is a non-nil pointer.
+	// Unmarshal decodes data into v, which is a non-nil pointer. The codec
+	// hands custom serializers a private copy of data, which they may keep.
 	Unmarshal(data []byte, v any) error
 }
 
@@ -226,6 +228,12 @@ func (c *Codec) Open(name, value string, v any) (Info, error) {
 	payload, info, err := c.openPayload(buf, name, value)
 	if err != nil {
 		return info, err
+	}
+	if _, ok := c.ser.(JSONSerializer); !ok {
+		// payload lives in a pooled buffer that the next Open reuses;
+		// encoding/json copies what it keeps, but a custom serializer
+		// might alias it and so see another session's data later.
+		payload = bytes.Clone(payload)
 	}
 	if err := c.ser.Unmarshal(payload, v); err != nil {
 		return info, fmt.Errorf("%w: payload: %w", ErrMalformed, err)

@@ -314,9 +314,32 @@ func (rawSerializer) Marshal(v any) ([]byte, error) {
 	return json.Marshal(v)
 }
 
+// Unmarshal keeps data itself, as a zero-copy serializer would.
 func (rawSerializer) Unmarshal(data []byte, v any) error {
-	*v.(*[]byte) = bytes.Clone(data)
+	*v.(*[]byte) = data
 	return nil
+}
+
+// TestCustomSerializerMayKeepData opens two sessions with a serializer that
+// keeps the bytes it is given: the first session must not change.
+func TestCustomSerializerMayKeepData(t *testing.T) {
+	s := newSetup(t, &Options{Serializer: rawSerializer{}})
+	exp := s.clock.Now().Add(time.Hour)
+	alice, _ := s.c.Seal("s", []byte("alice-"+strings.Repeat("A", 40)), exp)
+	bob, _ := s.c.Seal("s", []byte("bob-"+strings.Repeat("B", 42)), exp)
+	var a, b []byte
+	if _, err := s.c.Open("s", alice, &a); err != nil {
+		t.Fatal(err)
+	}
+	before := string(a)
+	for range 10 { // enough opens to cycle through the pooled buffers
+		if _, err := s.c.Open("s", bob, &b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if string(a) != before {
+		t.Fatalf("opening bob's session changed alice's payload from %q to %q", before, a)
+	}
 }
 
 func TestSealErrors(t *testing.T) {
