@@ -98,9 +98,9 @@ type Options struct {
 	MaxPayloadSize int
 
 	// ClockSkew is how long after its sealed expiry a value still opens,
-	// to allow for instances whose clocks run slightly ahead. At most 5
-	// minutes; a negative value means no allowance.
-	// Default: DefaultClockSkew (10 seconds).
+	// to allow for instances whose clocks run slightly ahead. It is a whole
+	// number of seconds, at most 5 minutes; a negative value means no
+	// allowance. Default: DefaultClockSkew (10 seconds).
 	ClockSkew time.Duration
 
 	// Now returns the current time. Tests inject a clock here.
@@ -125,7 +125,8 @@ type Info struct {
 
 // Codec seals Go values into cookie-safe strings and opens them again, in
 // the format of SPEC.md. It is safe for concurrent use, and follows the
-// keyring as it rotates.
+// keyring as it rotates. Make one with [NewCodec]; the zero Codec is not
+// usable.
 type Codec struct {
 	kr        *Keyring
 	purpose   string
@@ -171,6 +172,8 @@ func NewCodec(kr *Keyring, opts *Options) (*Codec, error) {
 		return nil, fmt.Errorf("%w: MaxPayloadSize %d is outside 0..%d", ErrInvalidConfig, o.MaxPayloadSize, maxMaxPayloadSize)
 	case o.ClockSkew > maxClockSkew:
 		return nil, fmt.Errorf("%w: ClockSkew %v is over %v", ErrInvalidConfig, o.ClockSkew, maxClockSkew)
+	case o.ClockSkew > 0 && o.ClockSkew%time.Second != 0:
+		return nil, fmt.Errorf("%w: ClockSkew %v is not a whole number of seconds", ErrInvalidConfig, o.ClockSkew)
 	}
 	if c.ser == nil {
 		c.ser = JSONSerializer{}
@@ -200,8 +203,10 @@ func (c *Codec) Keyring() *Keyring { return c.kr }
 // Seal serializes v and seals it for the cookie called name, to expire at
 // expires. The result is base64url text that needs no escaping in a cookie.
 //
-// It fails with [ErrExpired] if expires is not after the current time, with
-// [ErrTooLarge] if the payload exceeds Options.MaxPayloadSize, and with the
+// Times are sealed in whole seconds, rounded down. Seal fails with
+// [ErrExpired] if expires, so rounded, is not after the current time; with
+// [ErrInvalidConfig] if either time is outside the years 1970 to 9999; with
+// [ErrTooLarge] if the payload exceeds Options.MaxPayloadSize; and with the
 // serializer's error if v does not serialize.
 func (c *Codec) Seal(name string, v any, expires time.Time) (string, error) {
 	payload, err := c.ser.Marshal(v)
@@ -365,9 +370,7 @@ func (c *Codec) openPayload(buf *[]byte, name, value string) ([]byte, Info, erro
 	}
 	body := plain[timesSize:]
 	if method == methodNone {
-		if len(body) > c.max {
-			return nil, info, fmt.Errorf("%w: payload of %d bytes is over MaxPayloadSize %d", ErrTooLarge, len(body), c.max)
-		}
+		// The text length check above already bounds body by c.max.
 		return body, info, nil
 	}
 	out := getBuf()

@@ -177,7 +177,7 @@ func TestOpenErrors(t *testing.T) {
 		{"bad deflate", s.c, raw(func(v *rawValue) { v.flags, v.body = 1, []byte{0xff, 0xff} }), 0, ErrMalformed},
 		{"bytes after deflate", s.c, raw(func(v *rawValue) { v.flags, v.body = 1, append(deflate(t, []byte(`"v"`)), 0) }), 0, ErrMalformed},
 		{"deflate bomb", s.c, raw(func(v *rawValue) { v.flags, v.body = 1, deflate(t, make([]byte, 1<<20)) }), 0, ErrTooLarge},
-		{"uncompressed over max", s.c, raw(func(v *rawValue) { v.body = make([]byte, DefaultMaxPayloadSize+1) }), 0, ErrTooLarge},
+		{"uncompressed over max: text too long", s.c, raw(func(v *rawValue) { v.body = make([]byte, DefaultMaxPayloadSize+1) }), 0, ErrTooLarge},
 		{"text too long", s.c, strings.Repeat("A", s.c.maxText+1), 0, ErrTooLarge},
 		{"empty", s.c, "", 0, ErrMalformed},
 		{"too short", s.c, good[:82], 0, ErrMalformed},
@@ -249,7 +249,11 @@ func TestTamper(t *testing.T) {
 				check("byte bit flip", base64.RawURLEncoding.EncodeToString(flipped), want...)
 			}
 			for n := range len(raw) {
-				check("byte truncation", base64.RawURLEncoding.EncodeToString(raw[:n]), ErrMalformed, ErrAuthFailed)
+				want := ErrAuthFailed
+				if n < overhead {
+					want = ErrMalformed
+				}
+				check("byte truncation", base64.RawURLEncoding.EncodeToString(raw[:n]), want)
 			}
 			for i := range len(v) * 8 {
 				flipped := []byte(v)
@@ -382,6 +386,7 @@ func TestNewCodecRejects(t *testing.T) {
 		{"negative max", kr, Options{MaxPayloadSize: -1}, ErrInvalidConfig},
 		{"huge max", kr, Options{MaxPayloadSize: 1 << 30}, ErrInvalidConfig},
 		{"huge skew", kr, Options{ClockSkew: time.Hour}, ErrInvalidConfig},
+		{"fractional skew", kr, Options{ClockSkew: 900 * time.Millisecond}, ErrInvalidConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

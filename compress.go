@@ -66,7 +66,10 @@ var inflaterPool = sync.Pool{New: func() any {
 // fails with ErrMalformed on an invalid stream or on bytes after its end.
 func inflate(dst, src []byte, max int) ([]byte, error) {
 	f := inflaterPool.Get().(*inflater)
-	defer inflaterPool.Put(f)
+	defer func() {
+		f.src.Reset(nil) // do not keep session data reachable from the pool
+		inflaterPool.Put(f)
+	}()
 	f.src.Reset(src)
 	if err := f.r.(flate.Resetter).Reset(&f.src, nil); err != nil {
 		return dst, fmt.Errorf("%w: deflate: %w", ErrMalformed, err)

@@ -155,7 +155,9 @@ func (k Key) Format(f fmt.State, verb rune) {
 
 // KeyInfo describes a key in a keyring, without its secret.
 type KeyInfo struct {
-	ID    KeyID
+	// ID is the key's ID.
+	ID KeyID
+	// State is what the key may do in the keyring.
 	State KeyState
 }
 
@@ -350,7 +352,9 @@ func indexOf(ks []stateKey, id KeyID) int {
 // Add adds k as a decrypt-only key: the first step of a staged rotation.
 // Values sealed under k open on this instance from now on; nothing is sealed
 // under k until it is promoted. An ID already present gives
-// [ErrDuplicateKeyID].
+// [ErrDuplicateKeyID], an invalid key (such as the zero Key) gives
+// [ErrInvalidKey], and a zero Keyring, which has no primary key to keep,
+// gives [ErrInvalidKeyring].
 func (kr *Keyring) Add(k Key) error {
 	return kr.update(func(ks []stateKey) ([]stateKey, error) {
 		return append(ks, stateKey{k, KeyDecryptOnly}), nil
@@ -365,12 +369,14 @@ func (kr *Keyring) Promote(id KeyID) error {
 }
 
 // Disable stops key id from opening values, keeping it on record. The
-// primary key cannot be disabled: promote another key first.
+// primary key cannot be disabled: promote another key first. Disabling a
+// disabled key is a no-op.
 func (kr *Keyring) Disable(id KeyID) error {
 	return kr.setState(id, KeyDisabled, KeyDecryptOnly, KeyDisabled)
 }
 
-// Enable makes the disabled key id decrypt-only again.
+// Enable makes the disabled key id decrypt-only again. Enabling a
+// decrypt-only key is a no-op.
 func (kr *Keyring) Enable(id KeyID) error {
 	return kr.setState(id, KeyDecryptOnly, KeyDisabled, KeyDecryptOnly)
 }

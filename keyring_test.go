@@ -335,4 +335,7 @@ func TestReload(t *testing.T) {
 	if diff := cmp.Diff(next.Keys(), kr.Keys()); diff != "" {
 		t.Fatalf("keys after Reload (-want +got):\n%s", diff)
 	}
+	if kr.Marshal() != next.Marshal() {
+		t.Fatal("key material differs after Reload")
+	}
 }

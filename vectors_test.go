@@ -139,14 +139,22 @@ func genVectors(t testing.TB) vectorFile {
 	seal("purpose bound into the associated data", `{"token":"abc"}`, func(v *vector, o *Options) { v.Purpose, o.Purpose = "csrf", "csrf" })
 	seal("cookie name with a __Host- prefix", `"x"`, func(v *vector, o *Options) { v.CookieName = "__Host-sid" })
 	seal("opened 9 s after expiry, within the 10 s skew allowance", `"late"`, func(v *vector, o *Options) { v.Now = t0 + 3600 + 9 })
-	raw("sealed under the decrypt-only key", rawValue{key: k2, body: []byte(`"old"`)}, func(v *vector) {
-		s := `"old"`
-		v.Payload, v.KeyID, v.IssuedAt, v.ExpiresAt = &s, k2.id.String(), t0, t0+3600
-	})
-	raw("empty payload", rawValue{}, func(v *vector) {
-		s := ``
-		v.Payload, v.KeyID, v.Primary, v.IssuedAt, v.ExpiresAt = &s, k1.id.String(), true, t0, t0+3600
-	})
+	// ok marks a raw vector as opening to payload, with the given fields.
+	ok := func(payload string, k Key, iat, exp int64, compressed bool, maxPayload int) func(*vector) {
+		return func(v *vector) {
+			v.Payload, v.KeyID, v.Primary = &payload, k.id.String(), k.id == k1.id
+			v.IssuedAt, v.ExpiresAt, v.Compressed = iat, exp, compressed
+			if maxPayload != 0 {
+				v.MaxPayload = maxPayload
+			}
+		}
+	}
+	raw("sealed under the decrypt-only key", rawValue{key: k2, body: []byte(`"old"`)}, ok(`"old"`, k2, t0, t0+3600, false, 0))
+	raw("empty payload", rawValue{}, ok(``, k1, t0, t0+3600, false, 0))
+	raw("expires_at equal to issued_at, opened within the skew", rawValue{iat: t0, exp: t0, body: []byte(`1`)}, ok(`1`, k1, t0, t0, false, 0))
+	raw("inflates to exactly max_payload (16)", rawValue{flags: 1, body: deflate(t, []byte(`"aaaaaaaaaaaaaa"`))}, ok(`"aaaaaaaaaaaaaa"`, k1, t0, t0+3600, true, 16))
+	raw("uncompressed payload of exactly max_payload (16): the longest text, 104 characters", rawValue{body: []byte(`"fourteen bytes"`)}, ok(`"fourteen bytes"`, k1, t0, t0+3600, false, 16))
+	seal("purpose in UTF-8", `{"n":1}`, func(v *vector, o *Options) { v.Purpose, o.Purpose = "pañuelo ✓", "pañuelo ✓" })
 
 	seal("expired: opened at expires_at + skew", `"x"`, func(v *vector, o *Options) { v.Now = t0 + 3600 + 10 })
 	vs[len(vs)-1] = asFailure(vs[len(vs)-1], "ErrExpired")
@@ -161,9 +169,10 @@ func genVectors(t testing.TB) vectorFile {
 	seal("flags byte flipped to claim DEFLATE", `"x"`, nil)
 	vs[len(vs)-1] = asFailure(vs[len(vs)-1], "ErrAuthFailed")
 	vs[len(vs)-1].Sealed = flipByte(vs[len(vs)-1].Sealed, 1)
-	seal("last 4 characters (3 bytes) cut off", `"x"`, nil)
+	seal("last 3 bytes cut off (and the rest encoded again)", `"x"`, nil)
 	vs[len(vs)-1] = asFailure(vs[len(vs)-1], "ErrAuthFailed")
-	vs[len(vs)-1].Sealed = vs[len(vs)-1].Sealed[:len(vs[len(vs)-1].Sealed)-4]
+	truncated, _ := base64.RawURLEncoding.DecodeString(vs[len(vs)-1].Sealed)
+	vs[len(vs)-1].Sealed = base64.RawURLEncoding.EncodeToString(truncated[:len(truncated)-3])
 	raw("sealed under a disabled key", rawValue{key: k3, body: []byte(`"x"`)}, fail("ErrKeyDisabled"))
 	raw("sealed under a key not in the keyring", rawValue{key: testKey(t, 0x5eed0004, 97), body: []byte(`"x"`)}, fail("ErrUnknownKey"))
 	raw("format version 2", rawValue{version: 2, body: []byte(`"x"`)}, fail("ErrUnsupportedVersion"))
@@ -176,12 +185,32 @@ func genVectors(t testing.TB) vectorFile {
 	raw("authentic decompression bomb: inflates past max_payload (4096)", rawValue{flags: 1, body: deflate(t, make([]byte, 4097))}, func(v *vector) {
 		v.Error, v.MaxPayload = "ErrTooLarge", 4096
 	})
-	raw("authentic, uncompressed payload over max_payload (16)", rawValue{body: []byte(`"seventeen bytes"`)}, func(v *vector) {
+	raw("authentic, uncompressed payload over max_payload (16): the text is longer than 104 characters", rawValue{body: []byte(`"seventeen bytes"`)}, func(v *vector) {
 		v.Error, v.MaxPayload = "ErrTooLarge", 16
+	})
+	raw("DEFLATE method with an empty body", rawValue{flags: 1}, fail("ErrMalformed"))
+	raw("issued_at before 1970", rawValue{iat: -1, exp: t0 + 3600, body: []byte(`1`)}, fail("ErrMalformed"))
+	raw("key ID 0", rawValue{body: []byte(`1`)}, func(v *vector) { v.Sealed, v.Error = setByte(v.Sealed, 2, 0, 0, 0, 0), "ErrUnknownKey" })
+	raw("version 0", rawValue{body: []byte(`1`)}, func(v *vector) { v.Sealed, v.Error = setByte(v.Sealed, 0, 0), "ErrUnsupportedVersion" })
+
+	// Two faults at once: the order of the checks in SPEC.md section 6
+	// decides the error.
+	raw("version 2 under an unknown key: the version is checked first", rawValue{version: 2, key: testKey(t, 0x5eed0004, 97), body: []byte(`1`)}, fail("ErrUnsupportedVersion"))
+	raw("disabled key and an altered tag: the key state is checked first", rawValue{key: k3, body: []byte(`1`)}, func(v *vector) {
+		v.Sealed, v.Error = flipByte(v.Sealed, -1), "ErrKeyDisabled"
+	})
+	raw("reserved flag bit and an altered tag: authentication comes before the flags", rawValue{flags: 0x80, body: []byte(`1`)}, func(v *vector) {
+		v.Sealed, v.Error = flipByte(v.Sealed, -1), "ErrAuthFailed"
+	})
+	raw("reserved flag bit and expires_at < issued_at: the flags are checked first", rawValue{flags: 0x80, iat: t0, exp: t0 - 1}, fail("ErrUnsupportedVersion"))
+	raw("expired, with an invalid DEFLATE stream: expiry is checked before inflating", rawValue{flags: 1, iat: t0 - 7200, exp: t0 - 3600, body: []byte{0xff, 0xff}}, fail("ErrExpired"))
+	raw("expired decompression bomb: expiry is checked before inflating", rawValue{flags: 1, iat: t0 - 7200, exp: t0 - 3600, body: deflate(t, make([]byte, 4097))}, func(v *vector) {
+		v.Error, v.MaxPayload = "ErrExpired", 4096
 	})
 	vs = append(vs,
 		failure(base, "text longer than any value under max_payload (16) can be: 105 characters", strings.Repeat("A", 105), "ErrTooLarge", 16),
 		failure(base, "empty text", "", "ErrMalformed", 0),
+		failure(base, "105 characters, none of them base64url: the length is checked first", strings.Repeat("!", 105), "ErrTooLarge", 16),
 		failure(base, "82 characters: 61 bytes, one short of the minimum", strings.Repeat("A", 82), "ErrMalformed", 0),
 		failure(base, "padding character", strings.Repeat("A", 84)+"==", "ErrMalformed", 0),
 		failure(base, "standard base64 alphabet", strings.Repeat("A", 83)+"+", "ErrMalformed", 0),
@@ -220,6 +249,13 @@ func failure(base vector, desc, sealed, errName string, maxPayload int) vector {
 		v.MaxPayload = maxPayload
 	}
 	return v
+}
+
+// setByte overwrites the bytes of a value from offset i on.
+func setByte(text string, i int, b ...byte) string {
+	raw, _ := base64.RawURLEncoding.DecodeString(text)
+	copy(raw[i:], b)
+	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
 // flipByte flips the low bit of byte i (negative: from the end) of a value.
