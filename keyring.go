@@ -115,24 +115,32 @@ func GenerateKey() (Key, error) {
 // exactly [KeySize] bytes and not all zero. The bytes are copied. The error
 // wraps [ErrInvalidKey] and never contains the secret.
 func NewKey(id KeyID, secret []byte) (Key, error) {
-	if id == 0 {
-		return Key{}, fmt.Errorf("%w: key ID 0 is reserved", ErrInvalidKey)
-	}
-	if len(secret) != KeySize {
-		return Key{}, fmt.Errorf("%w: key %v has %d bytes of key material, want %d", ErrInvalidKey, id, len(secret), KeySize)
-	}
-	var zero byte
-	for _, b := range secret {
-		zero |= b
-	}
-	if zero == 0 {
-		return Key{}, fmt.Errorf("%w: key %v has all-zero key material", ErrInvalidKey, id)
+	if err := checkKey(id, secret); err != nil {
+		return Key{}, err
 	}
 	k := Key{id: id}
 	var b *[KeySize]byte
 	k.secret, b = newKeyMaterial()
 	copy(b[:], secret)
 	return k, nil
+}
+
+// checkKey reports why id and secret do not make a valid key, if they don't.
+func checkKey(id KeyID, secret []byte) error {
+	if id == 0 {
+		return fmt.Errorf("%w: key ID 0 is reserved", ErrInvalidKey)
+	}
+	if len(secret) != KeySize {
+		return fmt.Errorf("%w: key %v has %d bytes of key material, want %d", ErrInvalidKey, id, len(secret), KeySize)
+	}
+	var or byte
+	for _, b := range secret {
+		or |= b
+	}
+	if or == 0 {
+		return fmt.Errorf("%w: key %v has all-zero key material", ErrInvalidKey, id)
+	}
+	return nil
 }
 
 // ID returns the key's ID.
@@ -222,13 +230,13 @@ func newSnapshot(ks []stateKey) (*snapshot, error) {
 	s := &snapshot{byID: make(map[KeyID]*keyEntry, len(ks))}
 	for _, sk := range ks {
 		k, st := sk.key, sk.state
-		if _, err := NewKey(k.id, k.material()); err != nil {
+		if err := checkKey(k.id, k.material()); err != nil {
 			return nil, err
 		}
 		if _, dup := s.byID[k.id]; dup {
 			return nil, fmt.Errorf("%w: %v appears twice", ErrDuplicateKeyID, k.id)
 		}
-		if _, ok := parseKeyState(st.String()); !ok {
+		if st < KeyPrimary || st > KeyDisabled {
 			return nil, fmt.Errorf("%w: key %v has invalid state %v", ErrInvalidKeyring, k.id, st)
 		}
 		aead, err := chacha20poly1305.NewX(k.material())

@@ -171,8 +171,7 @@ func genVectors(t testing.TB) vectorFile {
 	vs[len(vs)-1].Sealed = flipByte(vs[len(vs)-1].Sealed, 1)
 	seal("last 3 bytes cut off (and the rest encoded again)", `"x"`, nil)
 	vs[len(vs)-1] = asFailure(vs[len(vs)-1], "ErrAuthFailed")
-	truncated, _ := base64.RawURLEncoding.DecodeString(vs[len(vs)-1].Sealed)
-	vs[len(vs)-1].Sealed = base64.RawURLEncoding.EncodeToString(truncated[:len(truncated)-3])
+	vs[len(vs)-1].Sealed = editRaw(vs[len(vs)-1].Sealed, func(b []byte) []byte { return b[:len(b)-3] })
 	raw("sealed under a disabled key", rawValue{key: k3, body: []byte(`"x"`)}, fail("ErrKeyDisabled"))
 	raw("sealed under a key not in the keyring", rawValue{key: testKey(t, 0x5eed0004, 97), body: []byte(`"x"`)}, fail("ErrUnknownKey"))
 	raw("format version 2", rawValue{version: 2, body: []byte(`"x"`)}, fail("ErrUnsupportedVersion"))
@@ -251,21 +250,26 @@ func failure(base vector, desc, sealed, errName string, maxPayload int) vector {
 	return v
 }
 
+// editRaw decodes a value, applies edit to its bytes, and encodes it again.
+func editRaw(text string, edit func([]byte) []byte) string {
+	raw, _ := base64.RawURLEncoding.DecodeString(text)
+	return base64.RawURLEncoding.EncodeToString(edit(raw))
+}
+
 // setByte overwrites the bytes of a value from offset i on.
 func setByte(text string, i int, b ...byte) string {
-	raw, _ := base64.RawURLEncoding.DecodeString(text)
-	copy(raw[i:], b)
-	return base64.RawURLEncoding.EncodeToString(raw)
+	return editRaw(text, func(raw []byte) []byte { copy(raw[i:], b); return raw })
 }
 
 // flipByte flips the low bit of byte i (negative: from the end) of a value.
 func flipByte(text string, i int) string {
-	raw, _ := base64.RawURLEncoding.DecodeString(text)
-	if i < 0 {
-		i += len(raw)
-	}
-	raw[i] ^= 1
-	return base64.RawURLEncoding.EncodeToString(raw)
+	return editRaw(text, func(raw []byte) []byte {
+		if i < 0 {
+			i += len(raw)
+		}
+		raw[i] ^= 1
+		return raw
+	})
 }
 
 func encodeVectors(t testing.TB, f vectorFile) []byte {

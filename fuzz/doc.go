@@ -1,6 +1,8 @@
 // Package fuzz holds the fuzz targets for cookiesession. It has no code of
-// its own: everything is in fuzz_test.go, which uses the library only through
-// its public API.
+// its own: the targets are in fuzz_test.go and keyring_fuzz_test.go, the
+// independent decoder written from SPEC.md that they check against is in
+// spec_test.go, and the check of the committed corpus is in corpus_test.go.
+// They use the library only through its public API.
 //
 // The targets are:
 //
