@@ -61,7 +61,7 @@ func BenchmarkSealPayload(b *testing.B) {
 			var dst []byte
 			for b.Loop() {
 				var err error
-				if dst, err = s.c.appendSeal(dst[:0], "session", payload, exp); err != nil {
+				if dst, _, err = s.c.appendSeal(dst[:0], "session", payload, exp, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -75,7 +75,7 @@ func BenchmarkOpenPayload(b *testing.B) {
 			s, v := sealedFixture(b, size)
 			buf := getBuf()
 			for b.Loop() {
-				if _, _, err := s.c.openPayload(buf, "session", v); err != nil {
+				if _, _, err := s.c.openPayload(buf, "session", []byte(v), 0); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 )
@@ -213,7 +212,7 @@ func (c *Codec) Seal(name string, v any, expires time.Time) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cookiesession: serialize: %w", err)
 	}
-	out, err := c.appendSeal(nil, name, payload, expires)
+	out, _, err := c.appendSeal(nil, name, payload, expires, nil)
 	return string(out), err
 }
 
@@ -230,7 +229,7 @@ func (c *Codec) Seal(name string, v any, expires time.Time) (string, error) {
 func (c *Codec) Open(name, value string, v any) (Info, error) {
 	buf := getBuf()
 	defer putBuf(buf)
-	payload, info, err := c.openPayload(buf, name, value)
+	payload, info, err := c.openPayload(buf, name, []byte(value), 0)
 	if err != nil {
 		return info, err
 	}
@@ -247,20 +246,25 @@ func (c *Codec) Open(name, value string, v any) (Info, error) {
 }
 
 // appendSeal seals payload for name and appends the text form to dst.
-func (c *Codec) appendSeal(dst []byte, name string, payload []byte, expires time.Time) ([]byte, error) {
+//
+// If split is not nil, appendSeal calls it with the length of the text
+// before encrypting, and binds the chunk count it returns into the
+// associated data (SPEC.md §4.1); a count below 2 binds nothing. An error
+// from split aborts the seal. appendSeal returns the count it bound.
+func (c *Codec) appendSeal(dst []byte, name string, payload []byte, expires time.Time, split func(textLen int) (int, error)) ([]byte, int, error) {
 	if len(payload) > c.max {
-		return dst, fmt.Errorf("%w: payload of %d bytes is over MaxPayloadSize %d", ErrTooLarge, len(payload), c.max)
+		return dst, 0, fmt.Errorf("%w: payload of %d bytes is over MaxPayloadSize %d", ErrTooLarge, len(payload), c.max)
 	}
 	primary := c.kr.load().primary
 	if primary == nil {
-		return dst, fmt.Errorf("%w: no primary key", ErrInvalidKeyring)
+		return dst, 0, fmt.Errorf("%w: no primary key", ErrInvalidKeyring)
 	}
 	iat, exp := c.now().Unix(), expires.Unix()
 	if iat < 0 || iat > maxUnixTime || exp > maxUnixTime {
-		return dst, fmt.Errorf("%w: time outside 1970..9999", ErrInvalidConfig)
+		return dst, 0, fmt.Errorf("%w: time outside 1970..9999", ErrInvalidConfig)
 	}
 	if exp <= iat {
-		return dst, fmt.Errorf("%w: expiry %v is not after now", ErrExpired, expires.UTC().Format(time.RFC3339))
+		return dst, 0, fmt.Errorf("%w: expiry %v is not after now", ErrExpired, expires.UTC().Format(time.RFC3339))
 	}
 
 	buf := getBuf()
@@ -270,7 +274,7 @@ func (c *Codec) appendSeal(dst []byte, name string, payload []byte, expires time
 	raw = binary.BigEndian.AppendUint32(raw, uint32(primary.key.id))
 	raw = append(raw, make([]byte, nonceSize)...)
 	if _, err := io.ReadFull(c.rand, raw[headerSize-nonceSize:headerSize]); err != nil {
-		return dst, fmt.Errorf("cookiesession: read nonce: %w", err)
+		return dst, 0, fmt.Errorf("cookiesession: read nonce: %w", err)
 	}
 	raw = binary.BigEndian.AppendUint64(raw, uint64(iat))
 	raw = binary.BigEndian.AppendUint64(raw, uint64(exp))
@@ -287,36 +291,53 @@ func (c *Codec) appendSeal(dst []byte, name string, payload []byte, expires time
 		raw = append(raw, payload...)
 	}
 
+	chunks := 0
+	if split != nil {
+		n, err := split(base64.RawURLEncoding.EncodedLen(len(raw) + tagSize))
+		if err != nil {
+			return dst, 0, err
+		}
+		if n >= 2 {
+			chunks = n
+		}
+	}
+
 	adBuf := getBuf()
 	defer putBuf(adBuf)
-	ad := c.appendAD((*adBuf)[:0], raw[:headerSize], name)
+	ad := c.appendAD((*adBuf)[:0], raw[:headerSize], name, chunks)
 	sealed := primary.aead.Seal(raw[:headerSize], raw[headerSize-nonceSize:headerSize], raw[headerSize:], ad)
 	*buf, *adBuf = sealed, ad
-	return base64.RawURLEncoding.AppendEncode(dst, sealed), nil
+	return base64.RawURLEncoding.AppendEncode(dst, sealed), chunks, nil
 }
 
-// appendAD appends the associated data of SPEC.md §4.1.
-func (c *Codec) appendAD(dst, header []byte, name string) []byte {
+// appendAD appends the associated data of SPEC.md §4.1. A chunk count of
+// 2 or more, for a value split over several cookies, is appended too.
+func (c *Codec) appendAD(dst, header []byte, name string, chunks int) []byte {
 	dst = append(dst, header...)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(name)))
 	dst = append(dst, name...)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(c.purpose)))
-	return append(dst, c.purpose...)
+	dst = append(dst, c.purpose...)
+	if chunks >= 2 {
+		dst = binary.BigEndian.AppendUint32(dst, uint32(chunks))
+	}
+	return dst
 }
 
-// openPayload runs the checks of SPEC.md §6 up to deserialization. The
-// payload it returns lives in *buf, or in another pooled buffer that it
-// swaps into *buf, so it is valid until *buf goes back to the pool.
-func (c *Codec) openPayload(buf *[]byte, name, value string) ([]byte, Info, error) {
+// openPayload runs the checks of SPEC.md §6 up to deserialization, for a
+// value that was split over chunks cookies (0 or 1: not split). The payload
+// it returns lives in *buf, or in another pooled buffer that it swaps into
+// *buf, so it is valid until *buf goes back to the pool. value is only read.
+func (c *Codec) openPayload(buf *[]byte, name string, value []byte, chunks int) ([]byte, Info, error) {
 	if len(value) > c.maxText {
 		return nil, Info{}, fmt.Errorf("%w: value of %d characters is over the %d a payload of MaxPayloadSize can take", ErrTooLarge, len(value), c.maxText)
 	}
 	// encoding/base64 skips CR and LF, so they are rejected here: each
 	// byte string must have exactly one accepted text form.
-	if strings.ContainsAny(value, "\r\n") {
+	if bytes.ContainsAny(value, "\r\n") {
 		return nil, Info{}, fmt.Errorf("%w: not base64url without padding", ErrMalformed)
 	}
-	raw, err := b64.AppendDecode((*buf)[:0], []byte(value))
+	raw, err := b64.AppendDecode((*buf)[:0], value)
 	*buf = raw
 	if err != nil {
 		return nil, Info{}, fmt.Errorf("%w: not base64url without padding", ErrMalformed)
@@ -339,7 +360,7 @@ func (c *Codec) openPayload(buf *[]byte, name, value string) ([]byte, Info, erro
 
 	adBuf := getBuf()
 	defer putBuf(adBuf)
-	ad := c.appendAD((*adBuf)[:0], raw[:headerSize], name)
+	ad := c.appendAD((*adBuf)[:0], raw[:headerSize], name, chunks)
 	*adBuf = ad
 	nonce := raw[headerSize-nonceSize : headerSize]
 	plain, err := e.aead.Open(raw[headerSize:headerSize], nonce, raw[headerSize:], ad)

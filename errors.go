@@ -55,3 +55,19 @@ var (
 	// ErrInvalidConfig means an Options value or argument is out of range.
 	ErrInvalidConfig = errors.New("cookiesession: invalid configuration")
 )
+
+// Errors from sessions and the middleware.
+var (
+	// ErrValueType means a session value exists but does not deserialize
+	// into the type asked for, as when a string is read as an int.
+	ErrValueType = errors.New("cookiesession: session value has another type")
+
+	// ErrRejected means Config.Validate rejected an authentic session. The
+	// request goes on with a fresh, empty session.
+	ErrRejected = errors.New("cookiesession: session rejected by Validate")
+
+	// ErrHeaderWritten means a session changed after the response header
+	// had been sent, or after the connection was hijacked, so the change
+	// could not be saved. The middleware reports it through Config.ErrorHook.
+	ErrHeaderWritten = errors.New("cookiesession: session changed after the response header was written")
+)

@@ -97,7 +97,7 @@ func genVectors(t testing.TB) vectorFile {
 		}
 		c.rand = nonces
 		exp := time.Unix(t0+3600, 0)
-		text, err := c.appendSeal(nil, v.CookieName, []byte(payload), exp)
+		text, _, err := c.appendSeal(nil, v.CookieName, []byte(payload), exp, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,229 @@
+package cookiesession
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+)
+
+type contextKey struct{}
+
+// FromContext returns the session that the middleware put in a request's
+// context, or nil if the context has none.
+func FromContext(ctx context.Context) *Session {
+	s, _ := ctx.Value(contextKey{}).(*Session)
+	return s
+}
+
+// Middleware returns a handler that gives every request a session, reached
+// with FromContext(r.Context()), and then calls next.
+//
+// The session's cookie is opened only when the handler first uses the
+// session. A cookie that does not open gives a fresh, empty session, and
+// the reason goes to Config.ErrorHook; the request goes on normally.
+//
+// The session is saved just before the response header is sent: at the
+// handler's first WriteHeader, Write, ReadFrom or Flush, or when it returns
+// without writing. It is saved only if it was modified, its idle renewal is
+// due, it was sealed under a key that is no longer primary, or
+// Config.SaveEveryRequest is set; it is not saved at all if the response
+// status is 500 or above. An empty session has its cookies deleted. If the
+// session was used, the response gets "Vary: Cookie".
+//
+// Finish with the session before writing the response: a change made after
+// the header has gone out cannot reach the browser, and is reported to
+// Config.ErrorHook as ErrHeaderWritten. If the session cannot be saved, as
+// when it is over Config.MaxSize, the error goes to Config.ErrorHook and
+// Config.SaveFailed writes the response instead of the handler.
+//
+// The ResponseWriter that next receives supports http.Flusher,
+// http.Hijacker and io.ReaderFrom, and unwraps for http.ResponseController.
+func (m *Manager) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rw := &responseWriter{w: w, m: m}
+		rw.s = Session{m: m, req: r}
+		rw.r = r.WithContext(context.WithValue(r.Context(), contextKey{}, &rw.s))
+		next.ServeHTTP(rw, rw.r)
+		rw.finish()
+	})
+}
+
+// responseWriter saves the session when the response is committed.
+type responseWriter struct {
+	w         http.ResponseWriter
+	m         *Manager
+	r         *http.Request
+	s         Session
+	committed bool
+	status    int    // status committed with
+	gen       uint64 // s.st.gen when committed
+	failed    error  // the save failed; the handler's output is discarded
+}
+
+// commit saves the session into the header, once, before it is sent.
+func (rw *responseWriter) commit(status int) {
+	if rw.committed {
+		return
+	}
+	rw.committed, rw.status = true, status
+	s := &rw.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rw.gen = s.st.gen
+	if !s.loaded {
+		if !rw.m.saveEvery {
+			return
+		}
+		rw.m.loadLazy(s)
+	}
+	if s.st.accessed {
+		addVary(rw.w.Header())
+	}
+	if status >= 500 {
+		return
+	}
+	lines, err := rw.m.save(&s.st, rw.m.nowUnix())
+	if err != nil {
+		rw.failed = saveError{err}
+		rw.m.hook(rw.r, rw.failed)
+		rw.m.saveFailed(rw.w, rw.r, rw.failed)
+		return
+	}
+	h := rw.w.Header()
+	for _, l := range lines {
+		h.Add("Set-Cookie", l)
+	}
+	rw.gen = s.st.gen
+}
+
+// finish runs when the handler returns: it commits an unwritten response
+// and reports changes that came too late.
+func (rw *responseWriter) finish() {
+	if !rw.committed {
+		rw.commit(http.StatusOK)
+		return
+	}
+	s := &rw.s
+	s.mu.Lock()
+	late := s.st.gen != rw.gen
+	s.mu.Unlock()
+	if late && rw.status < 500 && rw.failed == nil {
+		rw.m.hook(rw.r, fmt.Errorf("%w: %s %s", ErrHeaderWritten, rw.r.Method, rw.r.URL.Path))
+	}
+}
+
+// addVary adds Cookie to the Vary header unless it is there already.
+func addVary(h http.Header) {
+	for _, v := range h.Values("Vary") {
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f == "*" || strings.EqualFold(f, "Cookie") {
+				return
+			}
+		}
+	}
+	h.Add("Vary", "Cookie")
+}
+
+func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
+
+func (rw *responseWriter) WriteHeader(code int) {
+	// Informational responses (103 Early Hints) go out before the final
+	// header, which is the one that carries the session.
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		rw.w.WriteHeader(code)
+		return
+	}
+	rw.commit(code)
+	if rw.failed == nil {
+		rw.w.WriteHeader(code)
+	}
+}
+
+func (rw *responseWriter) Write(p []byte) (int, error) {
+	rw.commit(http.StatusOK)
+	if rw.failed != nil {
+		return 0, rw.failed
+	}
+	return rw.w.Write(p)
+}
+
+// ReadFrom keeps the underlying writer's sendfile path for io.Copy.
+func (rw *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+	rw.commit(http.StatusOK)
+	if rw.failed != nil {
+		return 0, rw.failed
+	}
+	if rf, ok := rw.w.(io.ReaderFrom); ok {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(writerOnly{rw.w}, src)
+}
+
+type writerOnly struct{ io.Writer }
+
+// Flush commits the session, then flushes if the underlying writer can.
+func (rw *responseWriter) Flush() {
+	rw.commit(http.StatusOK)
+	if rw.failed != nil {
+		return
+	}
+	http.NewResponseController(rw.w).Flush()
+}
+
+// Hijack hands the connection over; the session can no longer be saved,
+// and a change still unsaved is reported as ErrHeaderWritten.
+func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(rw.w).Hijack()
+	if err != nil || rw.committed {
+		return conn, brw, err
+	}
+	rw.committed, rw.status = true, http.StatusSwitchingProtocols
+	s := &rw.s
+	s.mu.Lock()
+	rw.gen = s.st.gen
+	pending := s.loaded && s.st.modified
+	s.mu.Unlock()
+	if pending {
+		rw.m.hook(rw.r, fmt.Errorf("%w: connection hijacked with unsaved changes", ErrHeaderWritten))
+	}
+	return conn, brw, nil
+}
+
+// Unwrap returns the underlying ResponseWriter, for http.ResponseController.
+func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.w }
+
+// saveError marks an error from saving, for the default error hook.
+type saveError struct{ err error }
+
+func (e saveError) Error() string { return "cookiesession: save session: " + e.err.Error() }
+func (e saveError) Unwrap() error { return e.err }
+
+// logError is the default Config.ErrorHook.
+func logError(r *http.Request, err error) {
+	level := slog.LevelWarn
+	var se saveError
+	switch {
+	case errors.As(err, &se), errors.Is(err, ErrHeaderWritten):
+		level = slog.LevelError
+	case errors.Is(err, ErrExpired):
+		level = slog.LevelInfo
+	}
+	slog.Default().LogAttrs(r.Context(), level, "cookiesession",
+		slog.String("error", err.Error()), slog.String("method", r.Method), slog.String("path", r.URL.Path))
+}
+
+// internalError is the default Config.SaveFailed: a 500, without the
+// headers the handler set for its own body.
+func internalError(w http.ResponseWriter, _ *http.Request, _ error) {
+	h := w.Header()
+	h.Del("Content-Length")
+	h.Del("Content-Encoding")
+	h.Del("ETag")
+	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+}

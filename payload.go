@@ -1,0 +1,113 @@
+package cookiesession
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+)
+
+// The session payload (SPEC.md §13): what the session layer seals with the
+// codec. Values stay in their serialized form, so a request decodes only
+// the values it reads and serializes only the values it sets.
+//
+//	payload = version(0x01) || id[16] || created i64 || deadline i64 || flags u8
+//	          || uvarint(count) || count × (uvarint(len k) || k || uvarint(len v) || v)
+//
+// Keys are unique and in increasing byte order.
+const (
+	payloadVersion  = 0x01
+	payloadFixed    = 1 + 16 + 8 + 8 + 1
+	payloadExplicit = 0x01 // flags: the deadline came from SetExpiry
+)
+
+// appendPayload appends the payload form of st to dst.
+func (st *state) appendPayload(dst []byte) []byte {
+	st.ensureID()
+	dst = append(dst, payloadVersion)
+	dst = append(dst, st.id[:]...)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(st.created))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(st.deadline))
+	var flags byte
+	if st.explicit {
+		flags |= payloadExplicit
+	}
+	dst = append(dst, flags)
+	dst = binary.AppendUvarint(dst, uint64(len(st.values)))
+	var stack [32]string
+	keys := stack[:0]
+	for k := range st.values {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := st.values[k]
+		dst = binary.AppendUvarint(dst, uint64(len(k)))
+		dst = append(dst, k...)
+		dst = binary.AppendUvarint(dst, uint64(len(v)))
+		dst = append(dst, v...)
+	}
+	return dst
+}
+
+// decodePayload fills st from p. The values alias one copy of p, made here,
+// so p may be reused afterwards. Every error wraps ErrMalformed, or
+// ErrUnsupportedVersion for an unknown version or flags.
+func (st *state) decodePayload(p []byte) error {
+	if len(p) < payloadFixed+1 {
+		return fmt.Errorf("%w: session payload of %d bytes is too short", ErrMalformed, len(p))
+	}
+	if p[0] != payloadVersion {
+		return fmt.Errorf("%w: session payload version %d", ErrUnsupportedVersion, p[0])
+	}
+	if p[33]&^payloadExplicit != 0 {
+		return fmt.Errorf("%w: session payload flags %#02x", ErrUnsupportedVersion, p[33])
+	}
+	p = slices.Clone(p)
+	copy(st.id[:], p[1:17])
+	st.hasID = true
+	st.created = int64(binary.BigEndian.Uint64(p[17:25]))
+	st.deadline = int64(binary.BigEndian.Uint64(p[25:33]))
+	st.explicit = p[33]&payloadExplicit != 0
+	if st.created < 0 || st.created > maxUnixTime || st.deadline < 0 || st.deadline > maxUnixTime {
+		return fmt.Errorf("%w: session times out of range", ErrMalformed)
+	}
+	rest := p[payloadFixed:]
+	count, n := binary.Uvarint(rest)
+	// Each entry takes at least two bytes, which bounds count before any
+	// allocation.
+	if n <= 0 || count > uint64(len(rest)-n)/2 {
+		return fmt.Errorf("%w: session payload count", ErrMalformed)
+	}
+	rest = rest[n:]
+	st.values = make(map[string][]byte, count)
+	var prev string
+	for i := range count {
+		k, r, ok := cutField(rest)
+		if !ok {
+			return fmt.Errorf("%w: session payload key %d", ErrMalformed, i)
+		}
+		v, r, ok := cutField(r)
+		if !ok {
+			return fmt.Errorf("%w: session payload value %d", ErrMalformed, i)
+		}
+		key := string(k)
+		if i > 0 && key <= prev {
+			return fmt.Errorf("%w: session payload keys out of order", ErrMalformed)
+		}
+		st.values[key] = v[:len(v):len(v)]
+		prev, rest = key, r
+	}
+	if len(rest) != 0 {
+		return fmt.Errorf("%w: %d bytes after the session payload", ErrMalformed, len(rest))
+	}
+	return nil
+}
+
+// cutField splits a uvarint-length-prefixed field off the front of p.
+func cutField(p []byte) (field, rest []byte, ok bool) {
+	l, n := binary.Uvarint(p)
+	if n <= 0 || l > uint64(len(p)-n) {
+		return nil, nil, false
+	}
+	return p[n : n+int(l)], p[n+int(l):], true
+}

@@ -1,0 +1,305 @@
+package cookiesession
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Session is one visitor's session data: string keys, each holding any
+// value the serializer can encode. It works like Django's request.session.
+//
+// The middleware puts a Session in every request's context ([FromContext]);
+// [Manager.Load] and its siblings make one from cookies directly. A Session
+// loads its cookie the first time a method is called, so a request that never
+// touches its session pays for no decoding. Methods are safe for concurrent
+// use by the goroutines of one request.
+//
+// Read values with [Get] and [Pop]; write them with [Session.Set].
+type Session struct {
+	mu     sync.Mutex
+	m      *Manager
+	req    *http.Request // the middleware loads from it on first use
+	loaded bool
+	st     state
+}
+
+// state is everything a Session knows, apart from its lock and its source.
+type state struct {
+	id       [16]byte
+	hasID    bool
+	created  int64 // Unix seconds: when the session started, or was renewed
+	deadline int64 // Unix seconds: the session's absolute end
+	explicit bool  // SetExpiry set deadline: the cookie persists even with BrowserSession
+	values   map[string][]byte
+
+	// What the request carried.
+	fromCookie bool   // the session came from an authentic cookie
+	issued     int64  // issued_at of that cookie
+	expires    int64  // expires_at of that cookie
+	oldKey     bool   // sealed under a key that is no longer primary
+	used       int    // how many chunk cookies the session occupied
+	carried    uint32 // bit i: the request carried chunk i (any value)
+
+	accessed  bool // a method was called: the response varies by Cookie
+	modified  bool
+	destroyed bool
+	gen       uint64 // counts changes, to find those made after the header went out
+}
+
+// lock locks s and loads its cookie if that has not happened yet.
+func (s *Session) lock() {
+	s.mu.Lock()
+	if !s.loaded {
+		s.m.loadLazy(s)
+	}
+	s.st.accessed = true
+}
+
+func (s *Session) unlock() { s.mu.Unlock() }
+
+// changed records a change.
+func (st *state) changed() {
+	st.modified = true
+	st.gen++
+}
+
+// raw returns the serialized value under key. Stored slices are never
+// written to again, so the result stays valid after the lock is released.
+func (s *Session) raw(key string) ([]byte, bool) {
+	s.lock()
+	defer s.unlock()
+	v, ok := s.st.values[key]
+	return v, ok
+}
+
+// Get returns the value stored under key, decoded into a T. A key that is
+// not in the session gives T's zero value, false and a nil error. A value
+// that does not decode into a T, such as a string read as an int, gives
+// T's zero value, true, and an error wrapping [ErrValueType].
+//
+// Each call decodes afresh, so changing the result does not change the
+// session; call [Session.Set] to store a change.
+func Get[T any](s *Session, key string) (T, bool, error) {
+	var v T
+	raw, ok := s.raw(key)
+	if !ok {
+		return v, false, nil
+	}
+	if err := s.m.ser.Unmarshal(raw, &v); err != nil {
+		var zero T
+		return zero, true, fmt.Errorf("%w: key %q as %T: %w", ErrValueType, key, v, err)
+	}
+	return v, true, nil
+}
+
+// Pop returns the value stored under key, like [Get], and removes it from
+// the session, which is then modified. It suits flash messages. If the key
+// is absent, or its value does not decode into a T, the session is left
+// unchanged.
+func Pop[T any](s *Session, key string) (T, bool, error) {
+	var v T
+	s.lock()
+	defer s.unlock()
+	raw, ok := s.st.values[key]
+	if !ok {
+		return v, false, nil
+	}
+	if err := s.m.ser.Unmarshal(raw, &v); err != nil {
+		var zero T
+		return zero, true, fmt.Errorf("%w: key %q as %T: %w", ErrValueType, key, v, err)
+	}
+	delete(s.st.values, key)
+	s.st.changed()
+	return v, true, nil
+}
+
+// Set stores value under key, replacing any value there, and marks the
+// session modified. The value is serialized now, so later changes to it are
+// not seen unless Set is called again; the serializer's error, if any, is
+// returned and the session left unchanged.
+func (s *Session) Set(key string, value any) error {
+	raw, err := s.m.ser.Marshal(value)
+	if err != nil {
+		return fmt.Errorf("cookiesession: serialize session value %q: %w", key, err)
+	}
+	s.lock()
+	defer s.unlock()
+	if s.st.values == nil {
+		s.st.values = make(map[string][]byte)
+	}
+	s.st.values[key] = raw
+	s.st.changed()
+	return nil
+}
+
+// Delete removes key from the session. It marks the session modified only
+// if the key was there.
+func (s *Session) Delete(key string) {
+	s.lock()
+	defer s.unlock()
+	if _, ok := s.st.values[key]; ok {
+		delete(s.st.values, key)
+		s.st.changed()
+	}
+}
+
+// Has reports whether key is in the session.
+func (s *Session) Has(key string) bool {
+	_, ok := s.raw(key)
+	return ok
+}
+
+// Keys returns the session's keys in sorted order.
+func (s *Session) Keys() []string {
+	s.lock()
+	defer s.unlock()
+	keys := make([]string, 0, len(s.st.values))
+	for k := range s.st.values {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Len returns the number of keys in the session.
+func (s *Session) Len() int {
+	s.lock()
+	defer s.unlock()
+	return len(s.st.values)
+}
+
+// Clear removes every key and marks the session modified. The session keeps
+// its ID and expiry; if nothing is stored again before the response, its
+// cookies are deleted, as for any empty session.
+func (s *Session) Clear() {
+	s.lock()
+	defer s.unlock()
+	clear(s.st.values)
+	s.st.changed()
+}
+
+// Destroy removes every key, and deletes every session cookie, at every
+// chunk index up to Config.MaxChunks, when the response is written. Use it
+// at logout. Values set after Destroy start a new session, with a new ID.
+func (s *Session) Destroy() {
+	s.lock()
+	defer s.unlock()
+	now := s.m.nowUnix()
+	clear(s.st.values)
+	s.st.hasID = false
+	s.st.created, s.st.deadline, s.st.explicit = now, now+s.m.lifetime, false
+	s.st.destroyed = true
+	s.st.changed()
+}
+
+// Renew gives the session a new random ID and restarts its lifetime, keeping
+// its data, and marks it modified. Call it when privileges change, as at
+// login, so an ID seen before login is of no use after it. An expiry set
+// with [Session.SetExpiry] is kept.
+func (s *Session) Renew() {
+	s.lock()
+	defer s.unlock()
+	now := s.m.nowUnix()
+	s.st.hasID = false
+	s.st.created = now
+	if !s.st.explicit {
+		s.st.deadline = now + s.m.lifetime
+	}
+	s.st.changed()
+}
+
+// ID returns the session's random 128-bit ID as 32 lowercase hex digits. It
+// is sealed inside the cookie, so applications may log it, or keep a list of
+// revoked IDs and reject them in Config.Validate. A new session gets its ID
+// on first use; [Session.Renew] and [Session.Destroy] change it.
+func (s *Session) ID() string {
+	s.lock()
+	defer s.unlock()
+	s.st.ensureID()
+	return hex.EncodeToString(s.st.id[:])
+}
+
+func (st *state) ensureID() {
+	if !st.hasID {
+		rand.Read(st.id[:]) // never fails (crypto/rand, Go 1.24)
+		st.hasID = true
+	}
+}
+
+// IsNew reports whether the session did not come from an authentic cookie:
+// the request had none, or it was rejected.
+func (s *Session) IsNew() bool {
+	s.lock()
+	defer s.unlock()
+	return !s.st.fromCookie
+}
+
+// SetExpiry sets how long the session lives from now, and marks it
+// modified. The cookie then persists for that long (capped at 400 days,
+// the most a browser keeps a cookie) even when Config.BrowserSession is
+// set, as for a "remember me" box. With Config.IdleTimeout, the session
+// still ends after that much inactivity.
+//
+// A d of 0 returns the session to the configured policy: Config.Lifetime
+// from the session's start. A negative d ends the session now: its cookies
+// are deleted when the response is written.
+func (s *Session) SetExpiry(d time.Duration) {
+	s.lock()
+	defer s.unlock()
+	now := s.m.nowUnix()
+	switch {
+	case d > 0:
+		d = min(d, maxCookieAge*time.Second)
+		s.st.deadline, s.st.explicit = now+int64(d/time.Second), true
+		if d < time.Second {
+			s.st.deadline = now + 1
+		}
+	case d == 0:
+		s.st.deadline, s.st.explicit = s.st.created+s.m.lifetime, false
+	default:
+		s.st.deadline, s.st.explicit = now, true
+	}
+	s.st.changed()
+}
+
+// Expiry returns when the session will expire, to the second, if it is saved
+// now: the earlier of its lifetime's end and, with Config.IdleTimeout, now
+// plus the idle timeout. For a session that is not saved in this request,
+// the expiry sealed in its cookie stands.
+func (s *Session) Expiry() time.Time {
+	s.lock()
+	defer s.unlock()
+	now := s.m.nowUnix()
+	if s.st.fromCookie && !s.m.needsSeal(&s.st, now) {
+		return time.Unix(s.st.expires, 0).UTC()
+	}
+	return time.Unix(s.m.sealExpiry(&s.st, now), 0).UTC()
+}
+
+// sealExpiry returns the expiry to seal at now: the session's deadline, or
+// with an idle timeout, now plus the timeout if that is earlier.
+func (m *Manager) sealExpiry(st *state, now int64) int64 {
+	exp := st.deadline
+	if m.idle > 0 {
+		exp = min(exp, now+m.idle)
+	}
+	return exp
+}
+
+// renewalDue reports whether the idle timeout calls for a new seal: a
+// quarter of it has passed since the last seal, and the seal would move the
+// expiry later.
+func (m *Manager) renewalDue(st *state, now int64) bool {
+	return m.idle > 0 && st.expires != 0 && now-st.issued >= (m.idle+3)/4 &&
+		m.sealExpiry(st, now) > st.expires
+}
+
+// needsSeal reports whether saving st now writes a new sealed value.
+func (m *Manager) needsSeal(st *state, now int64) bool {
+	return len(st.values) > 0 && (st.modified || st.oldKey || m.saveEvery || m.renewalDue(st, now))
+}
