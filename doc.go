@@ -3,6 +3,45 @@
 // XChaCha20-Poly1305 under a rotating keyring; the expiry is sealed inside,
 // so a replayed old cookie stops working on time even if a browser keeps it.
 //
+// # Sessions
+//
+// A [Manager] loads and saves sessions. Its [Manager.Middleware] gives every
+// request a [Session], which works like Django's request.session:
+//
+//	kr, err := cookiesession.ParseKeyring(os.Getenv("COOKIESESSION_KEYS"))
+//	m, err := cookiesession.New(kr, cookiesession.Config{})
+//	http.ListenAndServe(addr, m.Middleware(mux))
+//
+//	// in a handler
+//	s := cookiesession.FromContext(r.Context())
+//	n, _, err := cookiesession.Get[int](s, "visits")
+//	err = s.Set("visits", n+1)
+//
+// [Get] and [Pop] read typed values; [Session.Set], [Session.Delete],
+// [Session.Clear] and [Session.Destroy] change the session, and
+// [Session.SetExpiry] and [Session.Renew] manage its lifetime. The session
+// is opened on first use only, and saved, just before the response header
+// goes out, only when it changed (or needs a renewed or re-keyed seal).
+// Session IDs, 128 random bits, are sealed inside for logs and revocation
+// lists; [Config.Validate] can reject a session after it opens.
+//
+// # Cookies
+//
+// Cookies are HttpOnly, Secure and SameSite=Lax unless configured otherwise,
+// and [New] rejects attribute combinations that browsers refuse, such as a
+// __Host- name with a Domain. A session too large for one 4096-byte cookie is
+// split over several (session, session.1, ...), with the count
+// authenticated; chunks no longer used are deleted. [Config.MaxSize] (6144
+// bytes by default) keeps the Cookie header within common proxy limits;
+// saving a larger session fails with [ErrTooLarge] before anything is sent.
+//
+// # Serverless
+//
+// Without a middleware chain, [Manager.Load], [Manager.LoadHeader] and
+// [Manager.LoadCookies] read a session from a request, a Cookie header or a
+// list of cookies (as in an AWS API Gateway HTTP API event), and
+// [Manager.Save] and [Manager.SetCookieHeaders] write it back.
+//
 // # Sealing values
 //
 // A [Codec] turns any serializable Go value into a cookie-safe string for a
@@ -39,12 +78,15 @@
 // Cookies are attacker input. [Codec.Open] never panics, and every error it
 // returns wraps one sentinel: [ErrMalformed], [ErrUnsupportedVersion],
 // [ErrUnknownKey], [ErrKeyDisabled], [ErrAuthFailed], [ErrExpired] or
-// [ErrTooLarge]. Test them with errors.Is.
+// [ErrTooLarge]. Test them with errors.Is. The middleware turns a cookie
+// that does not open into a fresh, empty session, never an error response,
+// and reports the reason to [Config.ErrorHook].
 //
 // # Format
 //
-// SPEC.md in the module specifies the sealed value and the keyring text byte
-// by byte, with test vectors in testdata/vectors.json. In short: a 30-byte
+// SPEC.md in the module specifies the sealed value, the session payload, the
+// cookies and the keyring text byte by byte, with test vectors in
+// testdata/vectors.json. In short: a 30-byte
 // clear header (version, flags, key ID, nonce), then the ciphertext of the
 // issued-at and expiry times and the payload, raw-DEFLATE-compressed when that
 // makes it shorter, all in unpadded base64url.

@@ -39,6 +39,7 @@ type vector struct {
 	ClockSkew   int64  `json:"clock_skew"`
 	MaxPayload  int    `json:"max_payload"`
 	Sealed      string `json:"sealed"`
+	Chunks      int    `json:"chunks,omitempty"`
 
 	Payload    *string `json:"payload,omitempty"`
 	KeyID      string  `json:"key_id,omitempty"`
@@ -97,7 +98,11 @@ func genVectors(t testing.TB) vectorFile {
 		}
 		c.rand = nonces
 		exp := time.Unix(t0+3600, 0)
-		text, _, err := c.appendSeal(nil, v.CookieName, []byte(payload), exp, nil)
+		var split func(int) (int, error)
+		if v.Chunks != 0 {
+			split = func(int) (int, error) { return v.Chunks, nil }
+		}
+		text, _, err := c.appendSeal(nil, v.CookieName, []byte(payload), exp, split)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,6 +211,19 @@ func genVectors(t testing.TB) vectorFile {
 	raw("expired decompression bomb: expiry is checked before inflating", rawValue{flags: 1, iat: t0 - 7200, exp: t0 - 3600, body: deflate(t, make([]byte, 4097))}, func(v *vector) {
 		v.Error, v.MaxPayload = "ErrExpired", 4096
 	})
+	// Values split over several cookies (SPEC.md §14): the count is bound
+	// into the associated data.
+	seal("split over 2 cookies: the chunk count is bound into the associated data", `{"cart":["tea","mug"]}`, func(v *vector, o *Options) { v.Chunks = 2 })
+	seal("split over 10 cookies", `{"cart":["tea","mug"]}`, func(v *vector, o *Options) { v.Chunks = 10 })
+	seal("sealed as 2 chunks, opened as one cookie", `"x"`, func(v *vector, o *Options) { v.Chunks = 2 })
+	vs[len(vs)-1] = asFailure(vs[len(vs)-1], "ErrAuthFailed")
+	vs[len(vs)-1].Chunks = 0
+	seal("sealed as 2 chunks, opened as 3", `"x"`, func(v *vector, o *Options) { v.Chunks = 2 })
+	vs[len(vs)-1] = asFailure(vs[len(vs)-1], "ErrAuthFailed")
+	vs[len(vs)-1].Chunks = 3
+	seal("sealed as one cookie, opened as 2 chunks", `"x"`, nil)
+	vs[len(vs)-1] = asFailure(vs[len(vs)-1], "ErrAuthFailed")
+	vs[len(vs)-1].Chunks = 2
 	vs = append(vs,
 		failure(base, "text longer than any value under max_payload (16) can be: 105 characters", strings.Repeat("A", 105), "ErrTooLarge", 16),
 		failure(base, "empty text", "", "ErrMalformed", 0),
@@ -227,6 +245,7 @@ func genVectors(t testing.TB) vectorFile {
 		Notes: []string{
 			"Times are Unix seconds. clock_skew is in seconds. max_payload is in bytes.",
 			"Open 'sealed' for 'cookie_name' and 'purpose' with 'keyring' at time 'now'.",
+			"'chunks', when present, is the chunk count bound into the associated data (SPEC.md section 4.1): 'sealed' is then the text of all chunks joined, without the count prefix of the first cookie.",
 			"On success the payload bytes equal 'payload' and key_id, primary, issued_at, expires_at and compressed describe the value.",
 			"Otherwise the error is 'error', named by its Go sentinel (SPEC.md section 9).",
 			"The keys are published here and must never be used.",
@@ -332,7 +351,16 @@ func TestVectors(t *testing.T) {
 				t.Fatal(err)
 			}
 			var payload []byte
-			info, err := c.Open(v.CookieName, v.Sealed, &payload)
+			var info Info
+			if v.Chunks == 0 {
+				info, err = c.Open(v.CookieName, v.Sealed, &payload)
+			} else {
+				buf := getBuf()
+				var p []byte
+				p, info, err = c.openPayload(buf, v.CookieName, []byte(v.Sealed), v.Chunks)
+				payload = bytes.Clone(p)
+				putBuf(buf)
+			}
 			if v.Error != "" {
 				want, ok := sentinels[v.Error]
 				if !ok {

@@ -1,0 +1,175 @@
+package cookiesession_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/cookiesession/cookiesession"
+)
+
+// exampleManager returns a Manager on the published example keys, with a
+// fixed clock so that the output does not change.
+func exampleManager(cfg cookiesession.Config) *cookiesession.Manager {
+	kr, err := cookiesession.ParseKeyring(exampleKeys)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg.Now = func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) }
+	m, err := cookiesession.New(kr, cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return m
+}
+
+// cookieHeader turns Set-Cookie lines into the Cookie header a browser would
+// send back, leaving out deleted cookies.
+func cookieHeader(setCookies []string) string {
+	var pairs []string
+	for _, l := range setCookies {
+		pair, attrs, _ := strings.Cut(l, ";")
+		if !strings.Contains(attrs, "Max-Age=0") {
+			pairs = append(pairs, pair)
+		}
+	}
+	return strings.Join(pairs, "; ")
+}
+
+func ExampleManager_Middleware() {
+	// In production: cookiesession.ParseKeyring(os.Getenv("COOKIESESSION_KEYS")),
+	// then cookiesession.New(kr, cookiesession.Config{}).
+	m := exampleManager(cookiesession.Config{})
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /visits", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		n, _, err := cookiesession.Get[int](s, "visits")
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		if err := s.Set("visits", n+1); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, "You have visited this page %d times.", n+1)
+	})
+	handler := m.Middleware(mux) // http.ListenAndServe(addr, handler)
+
+	// Three requests from one browser.
+	cookie := ""
+	for range 3 {
+		req := httptest.NewRequest("GET", "/visits", nil)
+		req.Header.Set("Cookie", cookie)
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		fmt.Println(rec.Body.String(), "Vary:", rec.Header().Get("Vary"))
+		cookie = cookieHeader(rec.Header().Values("Set-Cookie"))
+	}
+	// Output:
+	// You have visited this page 1 times. Vary: Cookie
+	// You have visited this page 2 times. Vary: Cookie
+	// You have visited this page 3 times. Vary: Cookie
+}
+
+func ExampleGet() {
+	m := exampleManager(cookiesession.Config{})
+	s, _ := m.LoadHeader(context.Background(), "") // a new session
+
+	type Prefs struct {
+		Color string
+		Size  int
+	}
+	s.Set("prefs", Prefs{Color: "teal", Size: 12})
+	s.Set("user", "ada")
+
+	prefs, ok, err := cookiesession.Get[Prefs](s, "prefs")
+	fmt.Println(prefs, ok, err)
+
+	// An unknown key is not an error.
+	cart, ok, err := cookiesession.Get[[]string](s, "cart")
+	fmt.Println(cart, ok, err)
+
+	// A value read as a type it does not fit is.
+	_, ok, err = cookiesession.Get[int](s, "user")
+	fmt.Println(ok, errors.Is(err, cookiesession.ErrValueType))
+	// Output:
+	// {teal 12} true <nil>
+	// [] false <nil>
+	// true true
+}
+
+func ExamplePop() {
+	m := exampleManager(cookiesession.Config{})
+	s, _ := m.LoadHeader(context.Background(), "")
+
+	// One request leaves a flash message ...
+	s.Set("flash", "Saved!")
+
+	// ... and the next shows it once.
+	msg, ok, _ := cookiesession.Pop[string](s, "flash")
+	fmt.Println(msg, ok)
+	_, ok, _ = cookiesession.Pop[string](s, "flash")
+	fmt.Println(ok)
+	// Output:
+	// Saved! true
+	// false
+}
+
+// Serverless handlers, such as an AWS Lambda behind an API Gateway HTTP API,
+// have no middleware chain: they load the session from the event's cookies
+// and return Set-Cookie values.
+func ExampleManager_SetCookieHeaders() {
+	m := exampleManager(cookiesession.Config{Name: "__Host-session"})
+
+	// The event's "cookies" array: here, from a browser with no session yet.
+	eventCookies := []string{"theme=dark"}
+	s, err := m.LoadCookies(context.Background(), eventCookies)
+	if err != nil {
+		// A rejected cookie: s is a fresh session; err says why.
+		log.Print(err)
+	}
+	s.Set("user", "ada")
+
+	setCookies, err := m.SetCookieHeaders(s) // the response's "cookies" array
+	if err != nil {
+		log.Fatal(err) // ErrTooLarge: nothing was written
+	}
+	for _, c := range setCookies {
+		name, rest, _ := strings.Cut(c, "=")
+		_, attrs, _ := strings.Cut(rest, ";")
+		fmt.Println(name, attrs)
+	}
+
+	// The next request carries the cookie back.
+	s, err = m.LoadCookies(context.Background(), []string{"theme=dark", cookieHeader(setCookies)})
+	user, _, _ := cookiesession.Get[string](s, "user")
+	fmt.Println(user, err)
+	// Output:
+	// __Host-session  Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=1209600
+	// ada <nil>
+}
+
+func ExampleSession_SetExpiry() {
+	m := exampleManager(cookiesession.Config{BrowserSession: true})
+	s, _ := m.LoadHeader(context.Background(), "")
+	s.Set("user", "ada")
+	fmt.Println("default:", s.Expiry())
+
+	// "Remember me": a persistent cookie for 30 days, though the
+	// configuration asks for browser-session cookies.
+	s.SetExpiry(30 * 24 * time.Hour)
+	fmt.Println("remember me:", s.Expiry())
+	lines, _ := m.SetCookieHeaders(s)
+	fmt.Println(strings.Contains(lines[0], "Max-Age=2592000"))
+	// Output:
+	// default: 2026-12-06 12:00:00 +0000 UTC
+	// remember me: 2026-12-22 12:00:00 +0000 UTC
+	// true
+}
