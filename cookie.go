@@ -66,9 +66,9 @@ func cookieAttrs(cfg *Config) (string, error) {
 		return bad("unknown SameSite %d", cfg.SameSite)
 	}
 	switch {
-	case strings.HasPrefix(cfg.Name, "__Host-") && (cfg.Insecure || cfg.Path != "/" || cfg.Domain != ""):
+	case hasPrefixFold(cfg.Name, "__Host-") && (cfg.Insecure || cfg.Path != "/" || cfg.Domain != ""):
 		return bad("a __Host- cookie needs Secure, Path / and no Domain")
-	case strings.HasPrefix(cfg.Name, "__Secure-") && cfg.Insecure:
+	case hasPrefixFold(cfg.Name, "__Secure-") && cfg.Insecure:
 		return bad("a __Secure- cookie needs Secure")
 	case cfg.Partitioned && cfg.Insecure:
 		return bad("a Partitioned cookie needs Secure")
@@ -95,6 +95,12 @@ func cookieAttrs(cfg *Config) (string, error) {
 		return bad("cookie Name and attributes leave less than half of a %d-byte cookie for the value", cookieSizeLimit)
 	}
 	return b.String(), nil
+}
+
+// hasPrefixFold is strings.HasPrefix without regard to ASCII case, as
+// browsers match the __Host- and __Secure- prefixes.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // isToken reports whether s is an HTTP token (RFC 9110), as cookie names are.

@@ -92,7 +92,9 @@ type Config struct {
 	// request sees it. Returning an error rejects the session: the request
 	// gets a fresh, empty one, and the error, wrapped in ErrRejected, goes to
 	// ErrorHook. Use it to check a per-user generation number or a list of
-	// revoked session IDs. Default: nil, every authentic session is accepted.
+	// revoked session IDs. The session s is the one the request will see;
+	// ctx is the request's context, in which FromContext finds no session.
+	// Default: nil, every authentic session is accepted.
 	Validate func(ctx context.Context, s *Session) error
 	// ErrorHook receives every error the middleware handles itself: a
 	// cookie that was rejected (the request then has a fresh session), a
@@ -242,17 +244,23 @@ func (m *Manager) loadLines(ctx context.Context, lines []string) (*Session, erro
 	return s, err
 }
 
-// loadLazy loads s from the request the middleware gave it, reporting a
-// rejected cookie through the error hook. s is locked.
-func (m *Manager) loadLazy(s *Session) {
+// loadLazy loads s from the request the middleware gave it. s is locked;
+// the caller reports a rejected cookie to the error hook, after unlocking.
+func (m *Manager) loadLazy(s *Session) (*http.Request, error) {
 	s.loaded = true
-	r := s.req
-	s.req = nil
+	r, ctx := s.req, s.ctx
+	s.req, s.ctx = nil, nil
 	if r == nil {
 		m.fresh(&s.st)
-		return
+		return nil, nil
 	}
-	if err := m.load(r.Context(), &s.st, r.Header["Cookie"]); err != nil {
+	// Validate gets the context without this session: it is locked.
+	return r, m.load(ctx, &s.st, r.Header["Cookie"])
+}
+
+// report sends a load error to the error hook.
+func (m *Manager) report(r *http.Request, err error) {
+	if err != nil && r != nil {
 		m.hook(r, err)
 	}
 }
@@ -402,6 +410,7 @@ func (m *Manager) SetCookieHeaders(s *Session) ([]string, error) {
 		if !m.saveEvery {
 			return nil, nil
 		}
+		// Load errors are not reported here: this is not the middleware.
 		m.loadLazy(s)
 	}
 	return m.save(&s.st, m.nowUnix())

@@ -47,8 +47,9 @@ func FromContext(ctx context.Context) *Session {
 func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rw := &responseWriter{w: w, m: m}
-		rw.s = Session{m: m, req: r}
+		rw.s.m = m
 		rw.r = r.WithContext(context.WithValue(r.Context(), contextKey{}, &rw.s))
+		rw.s.req, rw.s.ctx = rw.r, r.Context()
 		next.ServeHTTP(rw, rw.r)
 		rw.finish()
 	})
@@ -72,24 +73,10 @@ func (rw *responseWriter) commit(status int) {
 		return
 	}
 	rw.committed, rw.status = true, status
-	s := &rw.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rw.gen = s.st.gen
-	if !s.loaded {
-		if !rw.m.saveEvery {
-			return
-		}
-		rw.m.loadLazy(s)
-	}
-	if s.st.accessed {
-		addVary(rw.w.Header())
-	}
-	if status >= 500 {
-		return
-	}
-	lines, err := rw.m.save(&s.st, rw.m.nowUnix())
+	lines, loadErr, err := rw.save(status)
+	rw.m.report(rw.r, loadErr)
 	if err != nil {
+		// Hooks run unlocked: they may use the session.
 		rw.failed = saveError{err}
 		rw.m.hook(rw.r, rw.failed)
 		rw.m.saveFailed(rw.w, rw.r, rw.failed)
@@ -99,7 +86,29 @@ func (rw *responseWriter) commit(status int) {
 	for _, l := range lines {
 		h.Add("Set-Cookie", l)
 	}
+}
+
+// save returns the Set-Cookie lines for the session, under its lock, and
+// the error from loading it if SaveEveryRequest loaded it just now.
+func (rw *responseWriter) save(status int) (lines []string, loadErr, err error) {
+	s := &rw.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	rw.gen = s.st.gen
+	if !s.loaded {
+		if !rw.m.saveEvery || status >= 500 {
+			return nil, nil, nil
+		}
+		_, loadErr = rw.m.loadLazy(s)
+	}
+	if s.st.accessed {
+		addVary(rw.w.Header())
+	}
+	if status >= 500 {
+		return nil, loadErr, nil
+	}
+	lines, err = rw.m.save(&s.st, rw.m.nowUnix())
+	return lines, loadErr, err
 }
 
 // finish runs when the handler returns: it commits an unwritten response

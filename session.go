@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -23,7 +24,8 @@ import (
 type Session struct {
 	mu     sync.Mutex
 	m      *Manager
-	req    *http.Request // the middleware loads from it on first use
+	req    *http.Request   // the middleware loads from it on first use
+	ctx    context.Context // its context without this session, for Validate
 	loaded bool
 	st     state
 }
@@ -55,7 +57,12 @@ type state struct {
 func (s *Session) lock() {
 	s.mu.Lock()
 	if !s.loaded {
-		s.m.loadLazy(s)
+		if r, err := s.m.loadLazy(s); err != nil {
+			// The hook may use the session: report unlocked.
+			s.mu.Unlock()
+			s.m.report(r, err)
+			s.mu.Lock()
+		}
 	}
 	s.st.accessed = true
 }

@@ -1,55 +1,93 @@
-// Command demo is a small web server that keeps a visit counter in a sealed
-// cookie. It uses the Codec directly; the session middleware will replace
-// that plumbing when it lands.
+// Command demo is a small web server whose sessions live in sealed cookies,
+// through the cookiesession middleware.
 //
-//	go run ./examples/demo            # listens on localhost:8080
-//	go run ./examples/demo -addr :9000
+//	go run ./examples/demo                      # http://localhost:8080/
+//	go run ./examples/demo -addr 127.0.0.1:0    # any free port
+//
+// Every route is a GET and answers in plain text:
+//
+//	/                   a page linking the routes below (HTML)
+//	/visits             You have visited this page N times.
+//	/color/set?value=X  Session data set!
+//	/color              Favorite color is X | Favorite color is not set
+//	/cart/add/{item}    the cart's items after adding item, one per line
+//	/cart               the cart's items, one per line, or: Your cart is empty.
+//	/cart/clear         Cart cleared.
+//	/expiry?seconds=N   This session now expires at <RFC 3339 time>.
+//	                    N from 0 (the default lifetime) to 34560000 (400
+//	                    days); another N gives 400, an empty session 409.
+//	/logout             Logged out.
+//
+// The demo sets no limit of its own on items or on the cart. The cookies set
+// one: with the library's defaults a session takes at most 6144 bytes of
+// cookies, which is two of them, session and session.1 (about 35 items of
+// 200 random letters). A change that would not fit is not saved: the request
+// gets 413 and the text "Session too large: clear the cart."
+//
+// Once it listens, the demo prints exactly one line to standard output,
+//
+//	listening on http://HOST:PORT/
+//
+// with the port it got (useful with port 0), and nothing else; its logs go
+// to standard error.
 //
 // Keys come from the COOKIESESSION_KEYS environment variable, in the keyring
 // text form of SPEC.md. Without it the demo makes a throwaway key, so its
 // sessions end when it restarts.
+//
+// Cookies are marked Secure, so browsers send them only over HTTPS, except
+// when the demo listens on a loopback address (localhost, 127.0.0.0/8, ::1),
+// where it serves plain HTTP to this machine alone.
 package main
 
 import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cookiesession/cookiesession"
 )
 
-const (
-	cookieName = "session"
-	lifetime   = 14 * 24 * time.Hour
-)
-
-type session struct {
-	Visits int `json:"visits"`
+func main() {
+	addr := flag.String("addr", "localhost:8080", "address to listen on, host:port")
+	flag.Parse()
+	if err := run(*addr, os.Getenv("COOKIESESSION_KEYS"), os.Stdout); err != nil {
+		slog.Error("demo", "err", err)
+		os.Exit(1)
+	}
 }
 
-func main() {
-	addr := flag.String("addr", "localhost:8080", "address to listen on")
-	flag.Parse()
-
-	kr, err := loadKeyring(os.Getenv("COOKIESESSION_KEYS"))
+// run serves the demo on addr until it fails.
+func run(addr, keys string, stdout io.Writer) error {
+	kr, err := loadKeyring(keys)
 	if err != nil {
-		slog.Error("COOKIESESSION_KEYS", "err", err)
-		os.Exit(1)
+		return fmt.Errorf("COOKIESESSION_KEYS: %w", err)
 	}
-	c, err := cookiesession.NewCodec(kr, nil)
+	cfg := config(addr)
+	if cfg.Insecure {
+		slog.Warn("loopback address: session cookies are not marked Secure, so that they work over plain HTTP", "addr", addr)
+	} else {
+		slog.Info("session cookies are marked Secure: browsers send them only over HTTPS", "addr", addr)
+	}
+	m, err := cookiesession.New(kr, cfg)
 	if err != nil {
-		slog.Error("codec", "err", err)
-		os.Exit(1)
+		return err
 	}
-	slog.Info("demo listening; cookies are not marked Secure on plain-HTTP localhost only", "url", "http://"+*addr+"/")
-	if err := http.ListenAndServe(*addr, newHandler(c)); err != nil {
-		slog.Error("serve", "err", err)
-		os.Exit(1)
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
 	}
+	fmt.Fprintf(stdout, "listening on %s\n", listenURL(addr, l.Addr()))
+	srv := &http.Server{Handler: newHandler(m), ReadHeaderTimeout: 10 * time.Second}
+	return srv.Serve(l)
 }
 
 // loadKeyring parses text, or makes a throwaway keyring when text is empty.
@@ -65,52 +103,185 @@ func loadKeyring(text string) (*cookiesession.Keyring, error) {
 	return cookiesession.NewKeyring(k)
 }
 
-func newHandler(c *cookiesession.Codec) http.Handler {
+// config returns the session configuration for a server listening on addr.
+// Everything else is left at the library's defaults.
+func config(addr string) cookiesession.Config {
+	return cookiesession.Config{
+		// Browsers send Secure cookies over HTTPS only. The demo serves
+		// plain HTTP, which is safe on a loopback address alone.
+		Insecure:   isLoopback(addr),
+		SaveFailed: saveFailed,
+	}
+}
+
+// isLoopback reports whether addr, as host:port, names a loopback host:
+// localhost, 127.0.0.0/8 or ::1. An empty host means every interface.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// listenURL returns the URL to reach a server that was asked to listen on
+// addr and got the listener address l.
+func listenURL(addr string, l net.Addr) string {
+	host, _, _ := net.SplitHostPort(addr)
+	_, port, _ := net.SplitHostPort(l.String())
+	if host == "" || net.ParseIP(host).IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// saveFailed answers a request whose session could not be saved.
+func saveFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, cookiesession.ErrTooLarge) {
+		http.Error(w, "Session too large: clear the cart.", http.StatusRequestEntityTooLarge)
+		return
+	}
+	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+}
+
+// maxExpiry is the longest /expiry: 400 days, the most a browser keeps a cookie.
+const maxExpiry = 400 * 24 * 60 * 60
+
+const homePage = `<!doctype html>
+<title>cookiesession demo</title>
+<h1>cookiesession demo</h1>
+<ul>
+<li><a href="/visits">/visits</a>: a visit counter
+<li><a href="/color/set?value=blue">/color/set?value=blue</a> and <a href="/color">/color</a>: a favorite color
+<li><a href="/cart/add/apple">/cart/add/apple</a>, <a href="/cart">/cart</a> and <a href="/cart/clear">/cart/clear</a>: a shopping cart
+<li><a href="/expiry?seconds=60">/expiry?seconds=60</a>: end this session in a minute
+<li><a href="/logout">/logout</a>: end this session now
+</ul>
+`
+
+// newHandler returns the demo's routes, wrapped in m's session middleware.
+func newHandler(m *cookiesession.Manager) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<!doctype html><title>cookiesession demo</title><p><a href="/visits">/visits</a>: a visit counter in a sealed cookie.`)
+		io.WriteString(w, homePage)
 	})
+
 	mux.HandleFunc("GET /visits", func(w http.ResponseWriter, r *http.Request) {
-		s := load(c, r)
-		s.Visits++
-		v, err := c.Seal(cookieName, s, time.Now().Add(lifetime))
+		s := cookiesession.FromContext(r.Context())
+		n, _, err := cookiesession.Get[int](s, "visits")
 		if err != nil {
-			slog.Error("seal", "err", err)
-			http.Error(w, "could not save the session", http.StatusInternalServerError)
+			fail(w, err)
 			return
 		}
-		http.SetCookie(w, &http.Cookie{
-			Name: cookieName, Value: v, Path: "/", MaxAge: int(lifetime / time.Second),
-			HttpOnly: true, SameSite: http.SameSiteLaxMode,
-			Secure: r.TLS != nil || !isLocalhost(r.Host), // plain HTTP works only on localhost
-		})
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "You have visited this page %d times.\n", s.Visits)
-	})
-	return mux
-}
-
-// load opens the session cookie, or starts a fresh session when there is
-// none or it does not open; the reason is logged, never shown as an error.
-func load(c *cookiesession.Codec, r *http.Request) session {
-	var s session
-	ck, err := r.Cookie(cookieName)
-	if errors.Is(err, http.ErrNoCookie) {
-		return s
-	}
-	if _, err := c.Open(cookieName, ck.Value, &s); err != nil {
-		slog.Info("starting a fresh session", "reason", err)
-		return session{}
-	}
-	return s
-}
-
-func isLocalhost(host string) bool {
-	for _, h := range []string{"localhost", "127.0.0.1", "[::1]"} {
-		if host == h || len(host) > len(h) && host[:len(h)+1] == h+":" {
-			return true
+		n++
+		if err := s.Set("visits", n); err != nil {
+			fail(w, err)
+			return
 		}
+		reply(w, "You have visited this page %d times.", n)
+	})
+
+	mux.HandleFunc("GET /color/set", func(w http.ResponseWriter, r *http.Request) {
+		color := r.URL.Query().Get("value")
+		if color == "" {
+			http.Error(w, "missing ?value=", http.StatusBadRequest)
+			return
+		}
+		if err := cookiesession.FromContext(r.Context()).Set("color", color); err != nil {
+			fail(w, err)
+			return
+		}
+		reply(w, "Session data set!")
+	})
+
+	mux.HandleFunc("GET /color", func(w http.ResponseWriter, r *http.Request) {
+		color, ok, err := cookiesession.Get[string](cookiesession.FromContext(r.Context()), "color")
+		switch {
+		case err != nil:
+			fail(w, err)
+		case !ok:
+			reply(w, "Favorite color is not set")
+		default:
+			reply(w, "Favorite color is %s", color)
+		}
+	})
+
+	mux.HandleFunc("GET /cart/add/{item}", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		cart, _, err := cookiesession.Get[[]string](s, "cart")
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		cart = append(cart, r.PathValue("item"))
+		if err := s.Set("cart", cart); err != nil {
+			fail(w, err)
+			return
+		}
+		showCart(w, cart)
+	})
+
+	mux.HandleFunc("GET /cart", func(w http.ResponseWriter, r *http.Request) {
+		cart, _, err := cookiesession.Get[[]string](cookiesession.FromContext(r.Context()), "cart")
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		showCart(w, cart)
+	})
+
+	mux.HandleFunc("GET /cart/clear", func(w http.ResponseWriter, r *http.Request) {
+		cookiesession.FromContext(r.Context()).Delete("cart")
+		reply(w, "Cart cleared.")
+	})
+
+	mux.HandleFunc("GET /expiry", func(w http.ResponseWriter, r *http.Request) {
+		secs, err := strconv.Atoi(r.URL.Query().Get("seconds"))
+		if err != nil || secs < 0 || secs > maxExpiry {
+			http.Error(w, fmt.Sprintf("seconds must be a whole number from 0 to %d", maxExpiry), http.StatusBadRequest)
+			return
+		}
+		s := cookiesession.FromContext(r.Context())
+		if s.Len() == 0 {
+			http.Error(w, "Nothing is stored in this session yet, so it has no expiry to set.", http.StatusConflict)
+			return
+		}
+		s.SetExpiry(time.Duration(secs) * time.Second) // 0: back to the default lifetime
+		reply(w, "This session now expires at %s.", s.Expiry().Format(time.RFC3339))
+	})
+
+	mux.HandleFunc("GET /logout", func(w http.ResponseWriter, r *http.Request) {
+		cookiesession.FromContext(r.Context()).Destroy()
+		reply(w, "Logged out.")
+	})
+
+	return m.Middleware(mux)
+}
+
+func showCart(w http.ResponseWriter, cart []string) {
+	if len(cart) == 0 {
+		reply(w, "Your cart is empty.")
+		return
 	}
-	return false
+	reply(w, "%s", strings.Join(cart, "\n"))
+}
+
+// reply writes one line of plain text. Finish with the session first: the
+// middleware saves it when the response starts.
+func reply(w http.ResponseWriter, format string, a ...any) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	fmt.Fprintf(w, format+"\n", a...)
+}
+
+// fail answers 500 for a session value that does not decode. The middleware
+// does not save the session of a 5xx response.
+func fail(w http.ResponseWriter, err error) {
+	slog.Error("session", "err", err)
+	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 }

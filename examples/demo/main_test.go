@@ -2,72 +2,274 @@ package main
 
 import (
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/cookiesession/cookiesession"
+	"github.com/google/go-cmp/cmp"
 )
 
-func TestVisits(t *testing.T) {
+var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// clock is an injected clock that moves only when told.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// demo is a demo server under test, with a browser-like client.
+type demo struct {
+	t      *testing.T
+	srv    *httptest.Server
+	clock  *clock
+	jar    *cookiejar.Jar
+	client *http.Client
+}
+
+// newDemo starts the demo handler with a throwaway key and an injected
+// clock, configured as main configures it for the test server's address.
+func newDemo(t *testing.T) *demo {
+	t.Helper()
 	kr, err := loadKeyring("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := cookiesession.NewCodec(kr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(newHandler(c))
-	defer srv.Close()
-	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar}
-	get := func() string {
-		t.Helper()
-		resp, err := client.Get(srv.URL + "/visits")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("status %d: %s", resp.StatusCode, b)
-		}
-		return strings.TrimSpace(string(b))
-	}
-	for _, want := range []string{
-		"You have visited this page 1 times.",
-		"You have visited this page 2 times.",
-		"You have visited this page 3 times.",
-	} {
-		if got := get(); got != want {
-			t.Fatalf("got %q, want %q", got, want)
-		}
-	}
+	return newDemoKeyring(t, kr)
+}
 
-	// A tampered cookie gives a fresh session, not an error.
-	req, _ := http.NewRequest("GET", srv.URL+"/visits", nil)
-	req.AddCookie(&http.Cookie{Name: cookieName, Value: "tampered"})
-	resp, err := http.DefaultClient.Do(req)
+func newDemoKeyring(t *testing.T, kr *cookiesession.Keyring) *demo {
+	t.Helper()
+	d := &demo{t: t, clock: &clock{now: t0}}
+	d.srv = httptest.NewUnstartedServer(nil)
+	cfg := config(d.srv.Listener.Addr().String())
+	cfg.Now = d.clock.Now
+	m, err := cookiesession.New(kr, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if got := strings.TrimSpace(string(b)); resp.StatusCode != 200 || got != "You have visited this page 1 times." {
-		t.Fatalf("tampered cookie: status %d, body %q", resp.StatusCode, got)
+	d.srv.Config.Handler = newHandler(m)
+	d.srv.Start()
+	t.Cleanup(d.srv.Close)
+	d.jar, _ = cookiejar.New(nil)
+	d.client = &http.Client{Jar: d.jar}
+	return d
+}
+
+// get fetches path and returns the status, the body and the response.
+func (d *demo) get(path string) (int, string, *http.Response) {
+	d.t.Helper()
+	resp, err := d.client.Get(d.srv.URL + path)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return resp.StatusCode, string(b), resp
+}
+
+// want fetches path and checks for a 200 with exactly the body want.
+func (d *demo) want(path, want string) {
+	d.t.Helper()
+	status, body, _ := d.get(path)
+	if status != http.StatusOK || body != want {
+		d.t.Fatalf("GET %s: %d %q, want 200 %q", path, status, body, want)
 	}
 }
 
-func TestIsLocalhost(t *testing.T) {
-	for host, want := range map[string]bool{
-		"localhost": true, "localhost:8080": true, "127.0.0.1:80": true, "[::1]:8080": true,
-		"example.com": false, "localhost.example.com": false, "127.0.0.10:80": false,
+// cookies returns the names of the cookies the client would send.
+func (d *demo) cookies() []string {
+	d.t.Helper()
+	u, err := url.Parse(d.srv.URL)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	var names []string
+	for _, c := range d.jar.Cookies(u) {
+		names = append(names, c.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func TestRoutes(t *testing.T) {
+	d := newDemo(t)
+	for _, step := range []struct{ path, want string }{
+		{"/visits", "You have visited this page 1 times.\n"},
+		{"/visits", "You have visited this page 2 times.\n"},
+		{"/color", "Favorite color is not set\n"},
+		{"/color/set?value=blue", "Session data set!\n"},
+		{"/color", "Favorite color is blue\n"},
+		{"/color/set?value=dark%20red", "Session data set!\n"},
+		{"/color", "Favorite color is dark red\n"},
+		{"/cart", "Your cart is empty.\n"},
+		{"/cart/add/apple", "apple\n"},
+		{"/cart/add/pear%20drop", "apple\npear drop\n"},
+		{"/cart/add/a%2Fb", "apple\npear drop\na/b\n"},
+		{"/cart", "apple\npear drop\na/b\n"},
+		{"/visits", "You have visited this page 3 times.\n"},
+		{"/cart/clear", "Cart cleared.\n"},
+		{"/cart", "Your cart is empty.\n"},
+		{"/color", "Favorite color is dark red\n"},
+		{"/logout", "Logged out.\n"},
+		{"/color", "Favorite color is not set\n"},
+		{"/cart", "Your cart is empty.\n"},
+		{"/visits", "You have visited this page 1 times.\n"},
 	} {
-		if got := isLocalhost(host); got != want {
-			t.Errorf("isLocalhost(%q) = %v, want %v", host, got, want)
+		d.want(step.path, step.want)
+	}
+}
+
+func TestContentTypes(t *testing.T) {
+	d := newDemo(t)
+	status, body, resp := d.get("/")
+	if got := resp.Header.Get("Content-Type"); status != 200 || got != "text/html; charset=utf-8" {
+		t.Fatalf("GET /: %d %q", status, got)
+	}
+	for _, link := range []string{"/visits", "/color/set?value=", "/color", "/cart/add/", "/cart", "/cart/clear", "/expiry?seconds=", "/logout"} {
+		if !strings.Contains(body, `href="`+link) {
+			t.Errorf("GET / does not link %s", link)
 		}
 	}
+	if got := d.cookies(); len(got) != 0 {
+		t.Errorf("GET / set cookies %v", got)
+	}
+	_, _, resp = d.get("/visits")
+	if got := resp.Header.Get("Content-Type"); got != "text/plain; charset=utf-8" {
+		t.Errorf("GET /visits: Content-Type %q", got)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	d := newDemo(t)
+	d.want("/visits", "You have visited this page 1 times.\n")
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{
+		{"/expiry", 400},
+		{"/expiry?seconds=", 400},
+		{"/expiry?seconds=ten", 400},
+		{"/expiry?seconds=1.5", 400},
+		{"/expiry?seconds=-1", 400},
+		{"/expiry?seconds=34560001", 400},
+		{"/expiry?seconds=99999999999999999999", 400},
+		{"/color/set", 400},
+		{"/color/set?value=", 400},
+		{"/cart/add/", 404},
+		{"/cart/add/a/b", 404},
+		{"/nowhere", 404},
+	} {
+		if status, body, _ := d.get(tc.path); status != tc.status {
+			t.Errorf("GET %s: %d %q, want %d", tc.path, status, body, tc.status)
+		}
+	}
+	resp, err := d.client.Post(d.srv.URL+"/visits", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST /visits: %d, want 405", resp.StatusCode)
+	}
+	// None of them touched the session.
+	d.want("/visits", "You have visited this page 2 times.\n")
+}
+
+// randomItem returns a cart item of n letters that compresses poorly.
+func randomItem(r *rand.Rand, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte('a' + r.IntN(26))
+	}
+	return string(b)
+}
+
+func TestCartChunks(t *testing.T) {
+	d := newDemo(t)
+	r := rand.New(rand.NewPCG(1, 2))
+	d.want("/color/set?value=green", "Session data set!\n")
+	if got, want := d.cookies(), []string{"session"}; !cmp.Equal(got, want) {
+		t.Fatalf("cookies %v, want %v", got, want)
+	}
+
+	// Grow the cart until the session needs a second cookie.
+	var cart []string
+	for !slices.Contains(d.cookies(), "session.1") {
+		if len(cart) == 100 {
+			t.Fatalf("100 items of 200 letters still fit one cookie: %v", d.cookies())
+		}
+		cart = append(cart, randomItem(r, 200))
+		d.want("/cart/add/"+cart[len(cart)-1], strings.Join(cart, "\n")+"\n")
+	}
+	if got, want := d.cookies(), []string{"session", "session.1"}; !cmp.Equal(got, want) {
+		t.Fatalf("cookies %v, want %v", got, want)
+	}
+	d.want("/cart", strings.Join(cart, "\n")+"\n")
+	d.want("/color", "Favorite color is green\n")
+
+	// Past the size budget, a change is refused and the cart stays as it was.
+	var refused bool
+	for range 100 {
+		status, body, _ := d.get("/cart/add/" + randomItem(r, 200))
+		if status == http.StatusRequestEntityTooLarge {
+			if body != "Session too large: clear the cart.\n" {
+				t.Fatalf("413 body %q", body)
+			}
+			refused = true
+			break
+		}
+		if status != 200 {
+			t.Fatalf("adding an item: %d %q", status, body)
+		}
+		cart = strings.Split(strings.TrimSuffix(body, "\n"), "\n")
+	}
+	if !refused {
+		t.Fatal("the cart grew without limit")
+	}
+	t.Logf("%d items of 200 letters fit in the session", len(cart))
+	d.want("/cart", strings.Join(cart, "\n")+"\n")
+
+	// Clearing the cart shrinks the session back to one cookie.
+	d.want("/cart/clear", "Cart cleared.\n")
+	if got, want := d.cookies(), []string{"session"}; !cmp.Equal(got, want) {
+		t.Fatalf("after /cart/clear: cookies %v, want %v", got, want)
+	}
+	d.want("/cart", "Your cart is empty.\n")
+	d.want("/color", "Favorite color is green\n")
+
+	// Logout deletes every cookie of a chunked session.
+	for i, item := range cart {
+		d.want("/cart/add/"+item, strings.Join(cart[:i+1], "\n")+"\n")
+	}
+	if got, want := d.cookies(), []string{"session", "session.1"}; !cmp.Equal(got, want) {
+		t.Fatalf("cart refilled: cookies %v, want %v", got, want)
+	}
+	d.want("/logout", "Logged out.\n")
+	if got := d.cookies(); len(got) != 0 {
+		t.Fatalf("after /logout: cookies %v, want none", got)
+	}
+	d.want("/color", "Favorite color is not set\n")
 }
