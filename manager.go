@@ -105,8 +105,10 @@ type Config struct {
 	ErrorHook func(r *http.Request, err error)
 	// SaveFailed writes the response when the middleware cannot save a
 	// session, as when it is over MaxSize. Nothing of the handler's
-	// response has been sent at that point; what the handler writes
-	// afterwards is discarded. Default: a 500 Internal Server Error.
+	// response has been sent at that point, but the headers it set are
+	// still in w.Header(); what the handler writes afterwards is discarded.
+	// Default: a 500 Internal Server Error, without the Content-Length,
+	// Content-Encoding and ETag headers the handler set.
 	SaveFailed func(w http.ResponseWriter, r *http.Request, err error)
 	// Now returns the current time. Tests inject a clock here.
 	// Default: time.Now.
@@ -377,7 +379,7 @@ func (m *Manager) openText(buf *[]byte, text []byte, chunks int) (state, error) 
 	if err := st.decodePayload(payload); err != nil {
 		return state{}, err
 	}
-	st.fromCookie = true
+	st.fromCookie, st.info = true, info
 	st.issued, st.expires = info.IssuedAt.Unix(), info.ExpiresAt.Unix()
 	st.oldKey = !info.Primary
 	return st, nil

@@ -41,6 +41,7 @@ type state struct {
 
 	// What the request carried.
 	fromCookie bool   // the session came from an authentic cookie
+	info       Info   // describes that cookie
 	issued     int64  // issued_at of that cookie
 	expires    int64  // expires_at of that cookie
 	oldKey     bool   // sealed under a key that is no longer primary
@@ -244,6 +245,16 @@ func (s *Session) IsNew() bool {
 	s.lock()
 	defer s.unlock()
 	return !s.st.fromCookie
+}
+
+// Info describes the cookie the session was loaded from: the key that
+// sealed it, whether that key is still primary, when it was issued and when
+// it expires, and whether it was compressed. For a new session it is the
+// zero Info. Saving the session does not change it.
+func (s *Session) Info() Info {
+	s.lock()
+	defer s.unlock()
+	return s.st.info
 }
 
 // SetExpiry sets how long the session lives from now, and marks it
