@@ -21,6 +21,29 @@ func FromContext(ctx context.Context) *Session {
 	return s
 }
 
+// sessionContext is a request context that carries a session. It does what
+// context.WithValue does, but lives inside the middleware's one allocation
+// per request.
+type sessionContext struct {
+	context.Context
+	s *Session
+}
+
+func (c *sessionContext) Value(key any) any {
+	if key == (contextKey{}) {
+		return c.s
+	}
+	return c.Context.Value(key)
+}
+
+// exchange is everything the middleware needs for one request, allocated
+// together.
+type exchange struct {
+	rw  responseWriter
+	ctx sessionContext
+	req http.Request
+}
+
 // Middleware returns a handler that gives every request a session, reached
 // with FromContext(r.Context()), and then calls next.
 //
@@ -45,14 +68,26 @@ func FromContext(ctx context.Context) *Session {
 // The ResponseWriter that next receives supports http.Flusher,
 // http.Hijacker and io.ReaderFrom, and unwraps for http.ResponseController.
 func (m *Manager) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rw := &responseWriter{w: w, m: m}
-		rw.s.m = m
-		rw.r = r.WithContext(context.WithValue(r.Context(), contextKey{}, &rw.s))
-		rw.s.req, rw.s.ctx = rw.r, r.Context()
-		next.ServeHTTP(rw, rw.r)
-		rw.finish()
-	})
+	return &middleware{m: m, next: next}
+}
+
+type middleware struct {
+	m    *Manager
+	next http.Handler
+}
+
+func (mw *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	x := new(exchange)
+	rw := &x.rw
+	rw.w, rw.m, rw.s.m = w, mw.m, mw.m
+	x.ctx.Context, x.ctx.s = r.Context(), &rw.s
+	// WithContext is inlined here, so its copy of the request stays on the
+	// stack, and the request the handler sees lives in x.
+	x.req = *r.WithContext(&x.ctx)
+	rw.r = &x.req
+	rw.s.req, rw.s.ctx = rw.r, r.Context()
+	mw.next.ServeHTTP(rw, rw.r)
+	rw.finish()
 }
 
 // responseWriter saves the session when the response is committed.
