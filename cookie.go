@@ -180,37 +180,37 @@ func (m *Manager) plan(textLen int) (int, error) {
 	return 0, fmt.Errorf("%w: session of %d characters needs more than MaxChunks (%d) cookies", ErrTooLarge, textLen, m.maxChunks)
 }
 
-// split cuts text into the n cookie values that plan chose.
-func (m *Manager) split(text string, n int) []string {
-	if n == 1 {
-		return []string{text}
-	}
-	out := make([]string, n)
+// appendLines appends the Set-Cookie lines that store text, split over the
+// n cookies that plan chose, to lines.
+func (m *Manager) appendLines(lines []string, text []byte, n int, maxAge int64) []string {
 	for i := range n {
-		take := m.room(i)
-		prefix := ""
-		if i == 0 {
+		take, prefix := m.room(i), ""
+		if n > 1 && i == 0 {
 			prefix = countPrefix(n)
 			take -= len(prefix)
 		}
 		take = min(take, len(text))
-		out[i], text = prefix+text[:take], text[take:]
+		lines = append(lines, m.setCookie(i, prefix, text[:take], maxAge))
+		text = text[take:]
 	}
-	return out
+	return lines
 }
 
-// setCookie returns a Set-Cookie header value. A maxAge of -1 writes no
-// Max-Age, for a browser-session cookie; 0 deletes the cookie.
-func (m *Manager) setCookie(i int, value string, maxAge int64) string {
+// setCookie returns a Set-Cookie header value for chunk i holding prefix
+// and value. A maxAge of -1 writes no Max-Age, for a browser-session
+// cookie; 0 deletes the cookie.
+func (m *Manager) setCookie(i int, prefix string, value []byte, maxAge int64) string {
 	var b strings.Builder
-	b.Grow(len(m.names[i]) + 1 + len(value) + len(m.attrs) + maxAgeRoom)
+	b.Grow(len(m.names[i]) + 1 + len(prefix) + len(value) + len(m.attrs) + maxAgeRoom)
 	b.WriteString(m.names[i])
 	b.WriteByte('=')
-	b.WriteString(value)
+	b.WriteString(prefix)
+	b.Write(value)
 	b.WriteString(m.attrs)
 	if maxAge >= 0 {
+		var digits [20]byte
 		b.WriteString("; Max-Age=")
-		b.WriteString(strconv.FormatInt(maxAge, 10))
+		b.Write(strconv.AppendInt(digits[:0], maxAge, 10))
 	}
 	return b.String()
 }
@@ -226,7 +226,9 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 	case len(st.values) == 0 || exp <= now:
 		keep = 0
 	case m.needsSeal(st, now):
-		text, n, err := m.seal(st, exp)
+		buf := getBuf()
+		defer putBuf(buf)
+		text, n, err := m.seal(buf, st, exp)
 		if err != nil {
 			return nil, err
 		}
@@ -234,9 +236,7 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 		if m.browser && !st.explicit {
 			maxAge = -1
 		}
-		for i, v := range m.split(text, n) {
-			lines = append(lines, m.setCookie(i, v, maxAge))
-		}
+		lines = m.appendLines(make([]string, 0, n), text, n, maxAge)
 		keep, sealed = n, true
 	}
 	del := st.carried
@@ -245,7 +245,7 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 	}
 	for i := keep; i < m.maxChunks; i++ {
 		if del&(1<<i) != 0 {
-			lines = append(lines, m.setCookie(i, "", 0))
+			lines = append(lines, m.setCookie(i, "", nil, 0))
 		}
 	}
 	if sealed {
@@ -256,18 +256,20 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 	return lines, nil
 }
 
-// seal seals st's payload to expire at exp, and returns the text and the
-// number of cookies it takes.
-func (m *Manager) seal(st *state, exp int64) (string, int, error) {
-	buf := getBuf()
-	defer putBuf(buf)
-	payload := st.appendPayload((*buf)[:0])
-	*buf = payload
-	text, chunks, err := m.codec.appendSeal(nil, m.names[0], payload, time.Unix(exp, 0), m.plan)
+// seal seals st's payload to expire at exp into *buf, and returns the text
+// and the number of cookies it takes. The text is valid until *buf goes
+// back to the pool.
+func (m *Manager) seal(buf *[]byte, st *state, exp int64) ([]byte, int, error) {
+	pbuf := getBuf()
+	defer putBuf(pbuf)
+	payload := st.appendPayload((*pbuf)[:0])
+	*pbuf = payload
+	text, chunks, err := m.codec.appendSeal((*buf)[:0], m.names[0], payload, time.Unix(exp, 0), m.plan)
+	*buf = text
 	if err != nil {
-		return "", 0, err
+		return nil, 0, err
 	}
-	return string(text), max(chunks, 1), nil
+	return text, max(chunks, 1), nil
 }
 
 // jar holds the session cookies a request carried: up to maxCandidates
