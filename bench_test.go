@@ -61,7 +61,7 @@ func BenchmarkSealPayload(b *testing.B) {
 			var dst []byte
 			for b.Loop() {
 				var err error
-				if dst, _, err = s.c.appendSeal(dst[:0], "session", payload, exp, nil); err != nil {
+				if dst, _, err = s.c.appendSeal(dst[:0], "session", payload, s.clock.Now(), exp, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -212,7 +212,7 @@ func (c *Codec) Seal(name string, v any, expires time.Time) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cookiesession: serialize: %w", err)
 	}
-	out, _, err := c.appendSeal(nil, name, payload, expires, nil)
+	out, _, err := c.appendSeal(nil, name, payload, c.now(), expires, nil)
 	return string(out), err
 }
 
@@ -245,13 +245,14 @@ func (c *Codec) Open(name, value string, v any) (Info, error) {
 	return info, nil
 }
 
-// appendSeal seals payload for name and appends the text form to dst.
+// appendSeal seals payload for name at time now, and appends the text form
+// to dst.
 //
 // If split is not nil, appendSeal calls it with the length of the text
 // before encrypting, and binds the chunk count it returns into the
 // associated data (SPEC.md §4.1); a count below 2 binds nothing. An error
 // from split aborts the seal. appendSeal returns the count it bound.
-func (c *Codec) appendSeal(dst []byte, name string, payload []byte, expires time.Time, split func(textLen int) (int, error)) ([]byte, int, error) {
+func (c *Codec) appendSeal(dst []byte, name string, payload []byte, now, expires time.Time, split func(textLen int) (int, error)) ([]byte, int, error) {
 	if len(payload) > c.max {
 		return dst, 0, fmt.Errorf("%w: payload of %d bytes is over MaxPayloadSize %d", ErrTooLarge, len(payload), c.max)
 	}
@@ -259,7 +260,7 @@ func (c *Codec) appendSeal(dst []byte, name string, payload []byte, expires time
 	if primary == nil {
 		return dst, 0, fmt.Errorf("%w: no primary key", ErrInvalidKeyring)
 	}
-	iat, exp := c.now().Unix(), expires.Unix()
+	iat, exp := now.Unix(), expires.Unix()
 	if iat < 0 || iat > maxUnixTime || exp > maxUnixTime {
 		return dst, 0, fmt.Errorf("%w: time outside 1970..9999", ErrInvalidConfig)
 	}

@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -216,9 +217,11 @@ func (m *Manager) setCookie(i int, prefix string, value []byte, maxAge int64) st
 }
 
 // save returns the Set-Cookie lines that store st at now, and deletes the
-// chunks it no longer uses; on success, st counts as saved.
+// chunks it no longer uses; on success, st counts as saved. A keptError
+// comes with lines that are still to be sent.
 func (m *Manager) save(st *state, now int64) ([]string, error) {
 	var lines []string
+	var kept error
 	exp := m.sealExpiry(st, now)
 	keep := st.used // chunk cookies in use after this save
 	sealed := false
@@ -228,7 +231,12 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 	case m.needsSeal(st, now):
 		buf := getBuf()
 		defer putBuf(buf)
-		text, n, err := m.seal(buf, st, exp)
+		text, n, err := m.seal(buf, st, now, exp)
+		if err != nil && !st.modified && !st.destroyed && errors.Is(err, ErrTooLarge) {
+			// Only a renewal failed: the cookie as loaded stays valid.
+			kept = keptError{err}
+			break
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -241,9 +249,9 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 	}
 	del := st.carried
 	if st.destroyed {
-		del = 1<<m.maxChunks - 1
+		del |= 1<<m.maxChunks - 1
 	}
-	for i := keep; i < m.maxChunks; i++ {
+	for i := keep; i < maxChunksLimit; i++ {
 		if del&(1<<i) != 0 {
 			lines = append(lines, m.setCookie(i, "", nil, 0))
 		}
@@ -253,18 +261,29 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 	}
 	st.used, st.carried = keep, 1<<keep-1
 	st.modified, st.destroyed = false, false
-	return lines, nil
+	return lines, kept
 }
 
-// seal seals st's payload to expire at exp into *buf, and returns the text
+// keptError reports that an unmodified session could not be sealed again
+// (for idle renewal, key rotation or SaveEveryRequest) because it no longer
+// fits the budget. Its cookie stays as it was, and stays valid.
+type keptError struct{ err error }
+
+func (e keptError) Error() string {
+	return "cookiesession: session not renewed, its cookie is kept: " + e.err.Error()
+}
+
+func (e keptError) Unwrap() error { return e.err }
+
+// seal seals st's payload at now, to expire at exp, into *buf, and returns the text
 // and the number of cookies it takes. The text is valid until *buf goes
 // back to the pool.
-func (m *Manager) seal(buf *[]byte, st *state, exp int64) ([]byte, int, error) {
+func (m *Manager) seal(buf *[]byte, st *state, now, exp int64) ([]byte, int, error) {
 	pbuf := getBuf()
 	defer putBuf(pbuf)
 	payload := st.appendPayload((*pbuf)[:0])
 	*pbuf = payload
-	text, chunks, err := m.codec.appendSeal((*buf)[:0], m.names[0], payload, time.Unix(exp, 0), m.plan)
+	text, chunks, err := m.codec.appendSeal((*buf)[:0], m.names[0], payload, time.Unix(now, 0), time.Unix(exp, 0), m.plan)
 	*buf = text
 	if err != nil {
 		return nil, 0, err
@@ -309,8 +328,9 @@ func (m *Manager) scan(j *jar, line string) {
 }
 
 // chunkIndex returns i if name is the name of chunk i, or -1. Only exact
-// names count: Name, and Name.i for i from 1 to MaxChunks-1 in decimal
-// without leading zeros.
+// names count: Name, and Name.i for i from 1 to 9 in decimal without
+// leading zeros. Indices from MaxChunks up are never read, but are deleted
+// like other stale chunks, in case MaxChunks was lowered.
 func (m *Manager) chunkIndex(name string) int {
 	rest, ok := strings.CutPrefix(name, m.names[0])
 	switch {
@@ -322,7 +342,7 @@ func (m *Manager) chunkIndex(name string) int {
 		return -1
 	}
 	i, err := strconv.Atoi(rest[1:])
-	if err != nil || i < 1 || i >= m.maxChunks || strconv.Itoa(i) != rest[1:] {
+	if err != nil || i < 1 || i >= maxChunksLimit || strconv.Itoa(i) != rest[1:] {
 		return -1
 	}
 	return i

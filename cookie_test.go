@@ -123,7 +123,9 @@ func TestNewConfigPrefixCaseInsensitive(t *testing.T) {
 
 func TestNewDefaults(t *testing.T) {
 	e := stNew(t, Config{MaxChunks: 0, MaxSize: 0})
-	if diff := cmp.Diff([]string{"session", "session.1", "session.2"}, e.m.names); diff != "" {
+	// Names run to the hard limit of 10, so that chunks left by a larger
+	// MaxChunks are still recognized and deleted.
+	if diff := cmp.Diff([]string{"session", "session.1", "session.2", "session.3", "session.4", "session.5", "session.6", "session.7", "session.8", "session.9"}, e.m.names); diff != "" {
 		t.Errorf("chunk names (-want +got):\n%s", diff)
 	}
 	if e.m.maxSize != DefaultMaxSize || e.m.lifetime != int64(DefaultLifetime/time.Second) {
@@ -194,7 +196,7 @@ func TestChunkIndex(t *testing.T) {
 		{"session", 3, 0},
 		{"session.1", 3, 1},
 		{"session.2", 3, 2},
-		{"session.3", 3, -1},
+		{"session.3", 3, 3}, // beyond MaxChunks: recognized, to be deleted
 		{"session.01", 3, -1},
 		{"session.0", 3, -1},
 		{"session.-1", 3, -1},
@@ -209,7 +211,7 @@ func TestChunkIndex(t *testing.T) {
 		{"xsession", 3, -1},
 		{"Session", 3, -1},
 		{"", 3, -1},
-		{"session.1", 1, -1},
+		{"session.1", 1, 1},
 		{"session.9", 10, 9},
 		{"session.10", 10, -1},
 		{"session.09", 10, -1},

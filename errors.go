@@ -31,7 +31,8 @@ var (
 	ErrExpired = errors.New("cookiesession: expired")
 
 	// ErrTooLarge means a value or payload exceeds Options.MaxPayloadSize,
-	// or would inflate beyond it.
+	// or would inflate beyond it, or that a session does not fit
+	// Config.MaxSize or Config.MaxChunks when it is saved.
 	ErrTooLarge = errors.New("cookiesession: too large")
 )
 
@@ -52,7 +53,8 @@ var (
 	// such as disabling or removing the primary key.
 	ErrKeyState = errors.New("cookiesession: key state does not allow this")
 
-	// ErrInvalidConfig means an Options value or argument is out of range.
+	// ErrInvalidConfig means an Options or Config value, or an argument, is
+	// out of range, or a session was given to a Manager that did not make it.
 	ErrInvalidConfig = errors.New("cookiesession: invalid configuration")
 )
 

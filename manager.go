@@ -200,7 +200,9 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 		saveFailed: cfg.SaveFailed,
 		now:        cfg.Now,
 	}
-	for i := range cfg.MaxChunks {
+	// Names up to the hard limit, so that chunks left by a larger MaxChunks
+	// are still recognized and deleted.
+	for i := range maxChunksLimit {
 		name := cfg.Name
 		if i > 0 {
 			name = fmt.Sprintf("%s.%d", cfg.Name, i)
@@ -400,8 +402,11 @@ func (m *Manager) Save(w http.ResponseWriter, s *Session) error {
 // writing. It seals s when s was modified, its idle renewal is due, it was
 // sealed under a key that is no longer primary, or Config.SaveEveryRequest
 // is set. An empty session deletes its cookies. After a successful call, s
-// counts as saved. A session over Config.MaxSize or Config.MaxChunks gives
-// an error wrapping ErrTooLarge, and no headers.
+// counts as saved. A modified session over Config.MaxSize or
+// Config.MaxChunks gives an error wrapping ErrTooLarge, and no headers. An
+// unmodified one that no longer fits (after the budget was lowered) keeps
+// its cookie, which stays valid: the headers that remain to be sent come
+// with an error wrapping ErrTooLarge.
 func (m *Manager) SetCookieHeaders(s *Session) ([]string, error) {
 	if s.m != m {
 		return nil, fmt.Errorf("%w: session belongs to another Manager", ErrInvalidConfig)

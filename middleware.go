@@ -61,7 +61,9 @@ type exchange struct {
 //
 // Finish with the session before writing the response: a change made after
 // the header has gone out cannot reach the browser, and is reported to
-// Config.ErrorHook as ErrHeaderWritten. If the session cannot be saved, as
+// Config.ErrorHook as ErrHeaderWritten, as is a session used for the first
+// time after the header went out, which then lacks Vary: Cookie. If a
+// modified session cannot be saved, as
 // when it is over Config.MaxSize, the error goes to Config.ErrorHook and
 // Config.SaveFailed writes the response instead of the handler.
 //
@@ -110,6 +112,10 @@ func (rw *responseWriter) commit(status int) {
 	rw.committed, rw.status = true, status
 	lines, loadErr, err := rw.save(status)
 	rw.m.report(rw.r, loadErr)
+	if kept := (keptError{}); errors.As(err, &kept) {
+		rw.m.hook(rw.r, err)
+		err = nil
+	}
 	if err != nil {
 		// Hooks run unlocked: they may use the session.
 		rw.failed = saveError{err}
@@ -129,7 +135,8 @@ func (rw *responseWriter) save(status int) (lines []string, loadErr, err error) 
 	s := &rw.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rw.gen = s.st.gen
+	s.committed = true
+	defer func() { rw.gen = s.st.gen }() // after loading: Validate may change it
 	if !s.loaded {
 		if !rw.m.saveEvery || status >= 500 {
 			return nil, nil, nil
@@ -230,6 +237,7 @@ func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	rw.committed, rw.status = true, http.StatusSwitchingProtocols
 	s := &rw.s
 	s.mu.Lock()
+	s.committed = true
 	rw.gen = s.st.gen
 	pending := s.loaded && s.st.modified
 	s.mu.Unlock()
@@ -253,7 +261,7 @@ func logError(r *http.Request, err error) {
 	level := slog.LevelWarn
 	var se saveError
 	switch {
-	case errors.As(err, &se), errors.Is(err, ErrHeaderWritten):
+	case errors.As(err, &se) || errors.Is(err, ErrHeaderWritten) && !errors.Is(err, errLateLoad):
 		level = slog.LevelError
 	case errors.Is(err, ErrExpired):
 		level = slog.LevelInfo

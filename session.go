@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -22,12 +23,13 @@ import (
 //
 // Read values with [Get] and [Pop]; write them with [Session.Set].
 type Session struct {
-	mu     sync.Mutex
-	m      *Manager
-	req    *http.Request   // the middleware loads from it on first use
-	ctx    context.Context // its context without this session, for Validate
-	loaded bool
-	st     state
+	mu        sync.Mutex
+	m         *Manager
+	req       *http.Request   // the middleware loads from it on first use
+	ctx       context.Context // its context without this session, for Validate
+	committed bool            // the middleware has sent the response header
+	loaded    bool
+	st        state
 }
 
 // state is everything a Session knows, apart from its lock and its source.
@@ -58,10 +60,14 @@ type state struct {
 func (s *Session) lock() {
 	s.mu.Lock()
 	if !s.loaded {
-		if r, err := s.m.loadLazy(s); err != nil {
+		r, err := s.m.loadLazy(s)
+		if err != nil || s.committed {
 			// The hook may use the session: report unlocked.
 			s.mu.Unlock()
 			s.m.report(r, err)
+			if s.committed {
+				s.m.report(r, errLateLoad)
+			}
 			s.mu.Lock()
 		}
 	}
@@ -98,11 +104,24 @@ func Get[T any](s *Session, key string) (T, bool, error) {
 	if !ok {
 		return v, false, nil
 	}
-	if err := s.m.ser.Unmarshal(raw, &v); err != nil {
+	if err := s.m.unmarshal(raw, &v); err != nil {
 		var zero T
 		return zero, true, fmt.Errorf("%w: key %q as %T: %w", ErrValueType, key, v, err)
 	}
 	return v, true, nil
+}
+
+// errLateLoad reports a session used for the first time after the response
+// header was sent, which therefore lacks Vary: Cookie.
+var errLateLoad = fmt.Errorf("%w: session first used after it, so the response has no Vary: Cookie", ErrHeaderWritten)
+
+// unmarshal decodes a stored value. Stored values are shared, so a custom
+// serializer, which may keep or change what it decodes, gets a copy.
+func (m *Manager) unmarshal(raw []byte, v any) error {
+	if _, ok := m.ser.(JSONSerializer); !ok {
+		raw = bytes.Clone(raw)
+	}
+	return m.ser.Unmarshal(raw, v)
 }
 
 // Pop returns the value stored under key, like [Get], and removes it from
@@ -117,7 +136,7 @@ func Pop[T any](s *Session, key string) (T, bool, error) {
 	if !ok {
 		return v, false, nil
 	}
-	if err := s.m.ser.Unmarshal(raw, &v); err != nil {
+	if err := s.m.unmarshal(raw, &v); err != nil {
 		var zero T
 		return zero, true, fmt.Errorf("%w: key %q as %T: %w", ErrValueType, key, v, err)
 	}
@@ -202,6 +221,7 @@ func (s *Session) Destroy() {
 	s.st.hasID = false
 	s.st.created, s.st.deadline, s.st.explicit = now, now+s.m.lifetime, false
 	s.st.destroyed = true
+	s.st.fromCookie, s.st.issued, s.st.expires, s.st.oldKey = false, 0, 0, false
 	s.st.changed()
 }
 

@@ -102,7 +102,7 @@ func genVectors(t testing.TB) vectorFile {
 		if v.Chunks != 0 {
 			split = func(int) (int, error) { return v.Chunks, nil }
 		}
-		text, _, err := c.appendSeal(nil, v.CookieName, []byte(payload), exp, split)
+		text, _, err := c.appendSeal(nil, v.CookieName, []byte(payload), time.Unix(t0, 0), exp, split)
 		if err != nil {
 			t.Fatal(err)
 		}
