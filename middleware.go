@@ -63,9 +63,10 @@ type exchange struct {
 // the header has gone out cannot reach the browser, and is reported to
 // Config.ErrorHook as ErrHeaderWritten, as is a session used for the first
 // time after the header went out, which then lacks Vary: Cookie. If a
-// modified session cannot be saved, as
-// when it is over Config.MaxSize, the error goes to Config.ErrorHook and
-// Config.SaveFailed writes the response instead of the handler.
+// modified session cannot be saved, as when it is over Config.MaxSize, the
+// error goes to Config.ErrorHook and Config.SaveFailed writes the response
+// instead of the handler. An unmodified session that only needed a renewed
+// seal keeps its cookie instead, and the error goes to the hook alone.
 //
 // The ResponseWriter that next receives supports http.Flusher,
 // http.Hijacker and io.ReaderFrom, and unwraps for http.ResponseController.
