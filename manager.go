@@ -236,8 +236,9 @@ func (m *Manager) LoadHeader(ctx context.Context, header string) (*Session, erro
 	return m.loadLines(ctx, []string{header})
 }
 
-// LoadCookies is Load for a list of cookies, each "name=value", such as the
-// cookies array of an AWS API Gateway HTTP API (payload 2.0) event.
+// LoadCookies is Load for a list of cookies, each "name=value" (or several
+// pairs separated by ";", as in a Cookie header), such as the cookies array
+// of an AWS API Gateway HTTP API (payload 2.0) event.
 func (m *Manager) LoadCookies(ctx context.Context, cookies []string) (*Session, error) {
 	return m.loadLines(ctx, cookies)
 }
@@ -407,6 +408,10 @@ func (m *Manager) Save(w http.ResponseWriter, s *Session) error {
 // unmodified one that no longer fits (after the budget was lowered) keeps
 // its cookie, which stays valid: the headers that remain to be sent come
 // with an error wrapping ErrTooLarge.
+//
+// Unlike the middleware, SetCookieHeaders does not see the response: do
+// not call it for a 5xx response, and add "Vary: Cookie" to responses that
+// used the session if a shared cache could store them.
 func (m *Manager) SetCookieHeaders(s *Session) ([]string, error) {
 	if s.m != m {
 		return nil, fmt.Errorf("%w: session belongs to another Manager", ErrInvalidConfig)

@@ -1,0 +1,106 @@
+package cookiesession_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/cookiesession/cookiesession"
+)
+
+// The code blocks of README.md are the regions between "readme:begin" and
+// "readme:end" below; TestReadmeCodeBlocks checks that they agree, so every
+// block in README compiles. These examples have no Output comment, so they
+// are compiled but not run: they would wait for requests or read the
+// environment. The runnable examples in the other files check behaviour.
+
+func Example_keygen() {
+	// readme:begin
+	k, err := cookiesession.GenerateKey()
+	if err != nil {
+		log.Fatal(err)
+	}
+	kr, err := cookiesession.NewKeyring(k)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(kr.Marshal()) // store this as COOKIESESSION_KEYS
+	// readme:end
+}
+
+func Example_quickStart() {
+	addr := "localhost:8080"
+	// readme:begin
+	kr, err := cookiesession.ParseKeyring(os.Getenv("COOKIESESSION_KEYS"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	m, err := cookiesession.New(kr, cookiesession.Config{}) // zero fields: the defaults
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /visits", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		n, _, err := cookiesession.Get[int](s, "visits")
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		if err := s.Set("visits", n+1); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, "You have visited this page %d times.", n+1)
+	})
+	log.Fatal(http.ListenAndServe(addr, m.Middleware(mux)))
+	// readme:end
+}
+
+func Example_serverless() {
+	m := exampleManager(cookiesession.Config{})
+	handle := func(ctx context.Context, cookies []string) ([]string, error) {
+		// readme:begin
+		// cookies: the event's cookies array (API Gateway HTTP API, payload 2.0)
+		s, err := m.LoadCookies(ctx, cookies)
+		if err != nil {
+			log.Print(err) // the cookie was rejected; s is a fresh session
+		}
+		if err := s.Set("user", "ada"); err != nil {
+			return nil, err
+		}
+		setCookies, err := m.SetCookieHeaders(s) // the response's cookies array
+		if err != nil {
+			return nil, err // ErrTooLarge: over Config.MaxSize or MaxChunks
+		}
+		// readme:end
+		return setCookies, nil
+	}
+	_, _ = handle(context.Background(), nil)
+}
+
+func Example_codec() {
+	kr, _ := cookiesession.ParseKeyring(exampleKeys)
+	type Prefs struct{ Theme string }
+	prefs := Prefs{Theme: "dark"}
+	// readme:begin
+	c, err := cookiesession.NewCodec(kr, nil) // nil: the default Options
+	if err != nil {
+		log.Fatal(err)
+	}
+	v, err := c.Seal("prefs", prefs, time.Now().Add(30*24*time.Hour))
+	if err != nil {
+		log.Fatal(err)
+	}
+	var got Prefs
+	info, err := c.Open("prefs", v, &got) // ErrAuthFailed under any other name
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(got.Theme, info.KeyID, info.ExpiresAt)
+	// readme:end
+}

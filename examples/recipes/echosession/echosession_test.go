@@ -1,0 +1,97 @@
+package echosession
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/cookiesession/cookiesession"
+	"github.com/cookiesession/cookiesession/examples/recipes/internal/recipetest"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+func TestVisitsCounter(t *testing.T) {
+	m := recipetest.Manager(t, cookiesession.Config{})
+	for name, mw := range map[string]echo.MiddlewareFunc{
+		"WrapMiddleware": echo.WrapMiddleware(m.Middleware),
+		"Middleware":     Middleware(m),
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := recipetest.Serve(t, NewEcho(mw))
+			for n := 1; n <= 3; n++ {
+				resp := c.Get("/visits")
+				if want := fmt.Sprintf("You have visited this page %d times.\n", n); resp.Status != http.StatusOK || resp.Body != want {
+					t.Fatalf("request %d: %d %q; want %q", n, resp.Status, resp.Body, want)
+				}
+				if got := resp.Header.Get("Vary"); got != "Cookie" {
+					t.Errorf("request %d: Vary = %q; want Cookie", n, got)
+				}
+			}
+		})
+	}
+}
+
+// TestErrorResponses checks which error responses carry the session:
+// WrapMiddleware saves it even with a 500, as the package documentation
+// explains; Middleware saves it with a 4xx, and not with a 5xx.
+func TestErrorResponses(t *testing.T) {
+	m := recipetest.Manager(t, cookiesession.Config{})
+	failWith := func(err error) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if err := Session(c).Set("user", "ada"); err != nil {
+				return err
+			}
+			return err
+		}
+	}
+	tests := []struct {
+		name   string
+		mw     echo.MiddlewareFunc
+		err    error
+		status int
+		saved  bool
+	}{
+		{"WrapMiddleware, plain error", echo.WrapMiddleware(m.Middleware), errors.New("db down"), 500, true},
+		{"Middleware, plain error", Middleware(m), errors.New("db down"), 500, false},
+		{"Middleware, 503", Middleware(m), echo.NewHTTPError(http.StatusServiceUnavailable), 503, false},
+		{"Middleware, 404", Middleware(m), echo.ErrNotFound, 404, true},
+		{"Middleware, no error", Middleware(m), nil, 200, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var (
+				mu     sync.Mutex
+				logged []int
+			)
+			e := NewEcho(tt.mw)
+			// A logger outside the session middleware, configured to write
+			// error responses itself, sees the status that went out.
+			e.Pre(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+				LogStatus:   true,
+				HandleError: true,
+				LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+					mu.Lock()
+					defer mu.Unlock()
+					logged = append(logged, v.Status)
+					return nil
+				},
+			}))
+			e.GET("/fail", failWith(tt.err))
+			resp := recipetest.Serve(t, e).Get("/fail")
+			if resp.Status != tt.status {
+				t.Errorf("status %d; want %d", resp.Status, tt.status)
+			}
+			if got := len(resp.SetCookies()) > 0; got != tt.saved {
+				t.Errorf("session saved: %v (Set-Cookie %v); want %v", got, resp.SetCookies(), tt.saved)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(logged) != 1 || logged[0] != tt.status {
+				t.Errorf("request logger saw statuses %v; want [%d]", logged, tt.status)
+			}
+		})
+	}
+}

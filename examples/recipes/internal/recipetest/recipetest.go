@@ -1,0 +1,91 @@
+// Package recipetest holds what the recipes' tests share: a Manager with a
+// fresh key, and an HTTPS test server reached by a client that keeps
+// cookies as a browser does.
+package recipetest
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"sort"
+	"testing"
+
+	"github.com/cookiesession/cookiesession"
+)
+
+// Manager returns a Manager configured by cfg, sealing with a new key.
+func Manager(t testing.TB, cfg cookiesession.Config) *cookiesession.Manager {
+	t.Helper()
+	k, err := cookiesession.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := cookiesession.NewKeyring(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := cookiesession.New(kr, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// Client sends requests to one test server and keeps its cookies.
+type Client struct {
+	t   testing.TB
+	srv *httptest.Server
+	c   *http.Client
+}
+
+// Serve starts an HTTPS test server for h, closed when the test ends, and
+// returns a client for it with an empty cookie jar. HTTPS lets the
+// session cookies keep their Secure attribute.
+func Serve(t testing.TB, h http.Handler) *Client {
+	t.Helper()
+	srv := httptest.NewTLSServer(h)
+	t.Cleanup(srv.Close)
+	c := srv.Client()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Jar = jar
+	return &Client{t: t, srv: srv, c: c}
+}
+
+// Response is what a request got back.
+type Response struct {
+	// Status is the response's status code.
+	Status int
+	// Body is the whole response body.
+	Body string
+	// Header is the response header.
+	Header http.Header
+}
+
+// SetCookies returns the names in the response's Set-Cookie lines, sorted.
+func (r Response) SetCookies() []string {
+	var names []string
+	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+		names = append(names, c.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Get sends a GET of path, with the jar's cookies, and reads the response.
+func (c *Client) Get(path string) Response {
+	c.t.Helper()
+	resp, err := c.c.Get(c.srv.URL + path)
+	if err != nil {
+		c.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatalf("GET %s: reading the body: %v", path, err)
+	}
+	return Response{Status: resp.StatusCode, Body: string(body), Header: resp.Header}
+}
