@@ -227,6 +227,9 @@ func (c *Codec) Seal(name string, v any, expires time.Time) (string, error) {
 // [ErrUnknownKey], [ErrKeyDisabled], [ErrAuthFailed], [ErrExpired] or
 // [ErrTooLarge]; no input makes Open panic.
 func (c *Codec) Open(name, value string, v any) (Info, error) {
+	if err := c.checkLen(len(value)); err != nil {
+		return Info{}, err // before copying value
+	}
 	buf := getBuf()
 	defer putBuf(buf)
 	payload, info, err := c.openPayload(buf, name, []byte(value), 0)
@@ -330,8 +333,8 @@ func (c *Codec) appendAD(dst, header []byte, name string, chunks int) []byte {
 // it returns lives in *buf, or in another pooled buffer that it swaps into
 // *buf, so it is valid until *buf goes back to the pool. value is only read.
 func (c *Codec) openPayload(buf *[]byte, name string, value []byte, chunks int) ([]byte, Info, error) {
-	if len(value) > c.maxText {
-		return nil, Info{}, fmt.Errorf("%w: value of %d characters is over the %d a payload of MaxPayloadSize can take", ErrTooLarge, len(value), c.maxText)
+	if err := c.checkLen(len(value)); err != nil {
+		return nil, Info{}, err
 	}
 	// encoding/base64 skips CR and LF, so they are rejected here: each
 	// byte string must have exactly one accepted text form.
@@ -404,6 +407,14 @@ func (c *Codec) openPayload(buf *[]byte, name string, value []byte, chunks int) 
 		return nil, info, err
 	}
 	return payload, info, nil
+}
+
+// checkLen is step 1 of SPEC.md §6: the text length.
+func (c *Codec) checkLen(n int) error {
+	if n > c.maxText {
+		return fmt.Errorf("%w: value of %d characters is over the %d a payload of MaxPayloadSize can take", ErrTooLarge, n, c.maxText)
+	}
+	return nil
 }
 
 // bufPool holds scratch buffers for sealing and opening.

@@ -339,17 +339,26 @@ func (m *Manager) open(j *jar) (state, error) {
 		var pick [maxChunksLimit]int
 		for attempts < maxAttempts {
 			attempts++
-			t := append((*text)[:0], part0...)
+			size := len(part0)
 			for i := 1; i < n; i++ {
-				t = append(t, j.vals[i][pick[i]]...)
+				size += len(j.vals[i][pick[i]])
 			}
-			*text = t
-			st, err := m.openText(buf, t, n)
-			if err == nil {
-				st.used = n
-				return st, nil
+			// The length is checked before the parts are copied together.
+			if err := m.codec.checkLen(size); err != nil {
+				firstErr = cmpOr(firstErr, err)
+			} else {
+				t := append((*text)[:0], part0...)
+				for i := 1; i < n; i++ {
+					t = append(t, j.vals[i][pick[i]]...)
+				}
+				*text = t
+				st, err := m.openText(buf, t, n)
+				if err == nil {
+					st.used = n
+					return st, nil
+				}
+				firstErr = cmpOr(firstErr, err)
 			}
-			firstErr = cmpOr(firstErr, err)
 			i := 1
 			for ; i < n; i++ {
 				if pick[i]++; pick[i] < j.n[i] {

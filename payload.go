@@ -33,24 +33,17 @@ func (st *state) appendPayload(dst []byte) []byte {
 	}
 	dst = append(dst, flags)
 	dst = binary.AppendUvarint(dst, uint64(len(st.values)))
-	var stack [32]string
-	keys := stack[:0]
-	for k := range st.values {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		v := st.values[k]
-		dst = binary.AppendUvarint(dst, uint64(len(k)))
-		dst = append(dst, k...)
-		dst = binary.AppendUvarint(dst, uint64(len(v)))
-		dst = append(dst, v...)
+	for _, e := range st.values { // in key order already
+		dst = binary.AppendUvarint(dst, uint64(len(e.key)))
+		dst = append(dst, e.key...)
+		dst = binary.AppendUvarint(dst, uint64(len(e.val)))
+		dst = append(dst, e.val...)
 	}
 	return dst
 }
 
-// decodePayload fills st from p. The values alias one copy of p, made here,
-// so p may be reused afterwards. Every error wraps ErrMalformed, or
+// decodePayload fills st from p. The values alias one copy of p, and the
+// keys one string copy, both made here, so p may be reused afterwards. Every error wraps ErrMalformed, or
 // ErrUnsupportedVersion for an unknown version or flags.
 func (st *state) decodePayload(p []byte) error {
 	if len(p) < payloadFixed+1 {
@@ -71,43 +64,44 @@ func (st *state) decodePayload(p []byte) error {
 	if st.created < 0 || st.created > maxUnixTime || st.deadline < 0 || st.deadline > maxUnixTime {
 		return fmt.Errorf("%w: session times out of range", ErrMalformed)
 	}
-	rest := p[payloadFixed:]
-	count, n := binary.Uvarint(rest)
+	pos := payloadFixed
+	count, n := binary.Uvarint(p[pos:])
 	// Each entry takes at least two bytes, which bounds count before any
 	// allocation.
-	if n <= 0 || count > uint64(len(rest)-n)/2 {
+	if n <= 0 || count > uint64(len(p)-pos-n)/2 {
 		return fmt.Errorf("%w: session payload count", ErrMalformed)
 	}
-	rest = rest[n:]
-	st.values = make(map[string][]byte, count)
-	var prev string
+	pos += n
+	base, text := pos, string(p[pos:]) // the keys are substrings of text
+	st.values = make(values, 0, count)
 	for i := range count {
-		k, r, ok := cutField(rest)
+		ks, ke, ok := field(p, pos)
 		if !ok {
 			return fmt.Errorf("%w: session payload key %d", ErrMalformed, i)
 		}
-		v, r, ok := cutField(r)
+		vs, ve, ok := field(p, ke)
 		if !ok {
 			return fmt.Errorf("%w: session payload value %d", ErrMalformed, i)
 		}
-		key := string(k)
-		if i > 0 && key <= prev {
+		key := text[ks-base : ke-base]
+		if i > 0 && key <= st.values[i-1].key {
 			return fmt.Errorf("%w: session payload keys out of order", ErrMalformed)
 		}
-		st.values[key] = v[:len(v):len(v)]
-		prev, rest = key, r
+		st.values = append(st.values, entry{key, p[vs:ve:ve]})
+		pos = ve
 	}
-	if len(rest) != 0 {
-		return fmt.Errorf("%w: %d bytes after the session payload", ErrMalformed, len(rest))
+	if pos != len(p) {
+		return fmt.Errorf("%w: %d bytes after the session payload", ErrMalformed, len(p)-pos)
 	}
 	return nil
 }
 
-// cutField splits a uvarint-length-prefixed field off the front of p.
-func cutField(p []byte) (field, rest []byte, ok bool) {
-	l, n := binary.Uvarint(p)
-	if n <= 0 || l > uint64(len(p)-n) {
-		return nil, nil, false
+// field returns the bounds of the uvarint-length-prefixed field at p[pos:].
+func field(p []byte, pos int) (start, end int, ok bool) {
+	l, n := binary.Uvarint(p[pos:])
+	if n <= 0 || l > uint64(len(p)-pos-n) {
+		return 0, 0, false
 	}
-	return p[n : n+int(l)], p[n+int(l):], true
+	start = pos + n
+	return start, start + int(l), true
 }

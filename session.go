@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -39,7 +40,7 @@ type state struct {
 	created  int64 // Unix seconds: when the session started, or was renewed
 	deadline int64 // Unix seconds: the session's absolute end
 	explicit bool  // SetExpiry set deadline: the cookie persists even with BrowserSession
-	values   map[string][]byte
+	values   values
 
 	// What the request carried.
 	fromCookie bool   // the session came from an authentic cookie
@@ -54,6 +55,50 @@ type state struct {
 	modified  bool
 	destroyed bool
 	gen       uint64 // counts changes, to find those made after the header went out
+}
+
+// entry is one session value, in serialized form.
+type entry struct {
+	key string
+	val []byte // never written to once stored
+}
+
+// values holds a session's entries in increasing key order, the order of
+// the payload, so they encode without sorting and decode without a map.
+type values []entry
+
+func (vs values) find(key string) (int, bool) {
+	return slices.BinarySearchFunc(vs, key, func(e entry, k string) int { return strings.Compare(e.key, k) })
+}
+
+func (vs values) get(key string) ([]byte, bool) {
+	if i, ok := vs.find(key); ok {
+		return vs[i].val, true
+	}
+	return nil, false
+}
+
+func (vs *values) set(key string, val []byte) {
+	i, ok := vs.find(key)
+	if ok {
+		(*vs)[i].val = val
+		return
+	}
+	*vs = slices.Insert(*vs, i, entry{key, val})
+}
+
+// del removes key and reports whether it was there.
+func (vs *values) del(key string) bool {
+	i, ok := vs.find(key)
+	if ok {
+		*vs = slices.Delete(*vs, i, i+1)
+	}
+	return ok
+}
+
+func (vs *values) clear() {
+	clear(*vs)
+	*vs = (*vs)[:0]
 }
 
 // lock locks s and loads its cookie if that has not happened yet.
@@ -87,8 +132,7 @@ func (st *state) changed() {
 func (s *Session) raw(key string) ([]byte, bool) {
 	s.lock()
 	defer s.unlock()
-	v, ok := s.st.values[key]
-	return v, ok
+	return s.st.values.get(key)
 }
 
 // Get returns the value stored under key, decoded into a T. A key that is
@@ -132,7 +176,7 @@ func Pop[T any](s *Session, key string) (T, bool, error) {
 	var v T
 	s.lock()
 	defer s.unlock()
-	raw, ok := s.st.values[key]
+	raw, ok := s.st.values.get(key)
 	if !ok {
 		return v, false, nil
 	}
@@ -140,7 +184,7 @@ func Pop[T any](s *Session, key string) (T, bool, error) {
 		var zero T
 		return zero, true, fmt.Errorf("%w: key %q as %T: %w", ErrValueType, key, v, err)
 	}
-	delete(s.st.values, key)
+	s.st.values.del(key)
 	s.st.changed()
 	return v, true, nil
 }
@@ -156,10 +200,7 @@ func (s *Session) Set(key string, value any) error {
 	}
 	s.lock()
 	defer s.unlock()
-	if s.st.values == nil {
-		s.st.values = make(map[string][]byte)
-	}
-	s.st.values[key] = raw
+	s.st.values.set(key, raw)
 	s.st.changed()
 	return nil
 }
@@ -169,8 +210,7 @@ func (s *Session) Set(key string, value any) error {
 func (s *Session) Delete(key string) {
 	s.lock()
 	defer s.unlock()
-	if _, ok := s.st.values[key]; ok {
-		delete(s.st.values, key)
+	if s.st.values.del(key) {
 		s.st.changed()
 	}
 }
@@ -185,11 +225,10 @@ func (s *Session) Has(key string) bool {
 func (s *Session) Keys() []string {
 	s.lock()
 	defer s.unlock()
-	keys := make([]string, 0, len(s.st.values))
-	for k := range s.st.values {
-		keys = append(keys, k)
+	keys := make([]string, len(s.st.values))
+	for i, e := range s.st.values {
+		keys[i] = e.key
 	}
-	slices.Sort(keys)
 	return keys
 }
 
@@ -206,7 +245,7 @@ func (s *Session) Len() int {
 func (s *Session) Clear() {
 	s.lock()
 	defer s.unlock()
-	clear(s.st.values)
+	s.st.values.clear()
 	s.st.changed()
 }
 
@@ -217,7 +256,7 @@ func (s *Session) Destroy() {
 	s.lock()
 	defer s.unlock()
 	now := s.m.nowUnix()
-	clear(s.st.values)
+	s.st.values.clear()
 	s.st.hasID = false
 	s.st.created, s.st.deadline, s.st.explicit = now, now+s.m.lifetime, false
 	s.st.destroyed = true
