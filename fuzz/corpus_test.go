@@ -17,6 +17,8 @@ var corpusTargets = []struct {
 	{"FuzzOpen", []string{"string", "string"}},
 	{"FuzzSealOpen", []string{"string", "int64", "bool", "[]byte", "string"}},
 	{"FuzzParseKeyring", []string{"string"}},
+	{"FuzzLoadHeader", []string{"string"}},
+	{"FuzzMiddleware", []string{"string", "string", "byte"}},
 }
 
 func TestCorpus(t *testing.T) {

@@ -1,5 +1,6 @@
 // Package fuzz holds the fuzz targets for cookiesession. It has no code of
-// its own: the targets are in fuzz_test.go and keyring_fuzz_test.go, the
+// its own: the targets are in fuzz_test.go, keyring_fuzz_test.go and
+// cookie_fuzz_test.go, the
 // independent decoder written from SPEC.md that they check against is in
 // spec_test.go, and the check of the committed corpus is in corpus_test.go.
 // They use the library only through its public API.
@@ -23,6 +24,15 @@
 //     survive Marshal and ParseKeyring unchanged; text that does not must give
 //     an error wrapping ErrInvalidKeyring, ErrInvalidKey or ErrDuplicateKeyID
 //     that never quotes a secret from the input.
+//   - FuzzLoadHeader loads a session from an arbitrary Cookie header with
+//     Manager.LoadHeader. It must never panic, every error must wrap one of
+//     the sentinels, and a session that loads must be either new and empty
+//     or authentic: exactly one of the sessions the test sealed (single and
+//     split over several cookies), whose contents derive from its ID.
+//   - FuzzMiddleware sends arbitrary Cookie headers through the middleware.
+//     The response is always a 200, never a 500; the handler sees a new or
+//     an authentic session; and every Set-Cookie line parses and is at most
+//     4096 bytes.
 //
 // The codecs cap payloads at 1 KiB instead of the default 64 KiB, so that
 // the fuzzer reaches the size limits with small inputs; the limit checks are
@@ -38,6 +48,8 @@
 //	go test ./fuzz -run '^$' -fuzz '^FuzzOpen$' -fuzztime 10m
 //	go test ./fuzz -run '^$' -fuzz '^FuzzSealOpen$' -fuzztime 10m
 //	go test ./fuzz -run '^$' -fuzz '^FuzzParseKeyring$' -fuzztime 10m
+//	go test ./fuzz -run '^$' -fuzz '^FuzzLoadHeader$' -fuzztime 10m -fuzzminimizetime 5s
+//	go test ./fuzz -run '^$' -fuzz '^FuzzMiddleware$' -fuzztime 10m -fuzzminimizetime 5s
 //
 // Each new interesting input is minimized before fuzzing goes on, for up to
 // a minute by default; the exec count stands still meanwhile. Minimization
