@@ -212,8 +212,14 @@ func (c *Codec) Seal(name string, v any, expires time.Time) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cookiesession: serialize: %w", err)
 	}
-	out, _, err := c.appendSeal(nil, name, payload, c.now(), expires, nil)
-	return string(out), err
+	buf := getBuf()
+	defer putBuf(buf)
+	out, _, err := c.appendSeal((*buf)[:0], name, payload, c.now(), expires, nil)
+	*buf = out
+	if err != nil {
+		return "", err
+	}
+	return string(out), nil
 }
 
 // Open authenticates value as sealed for the cookie called name, checks its
@@ -230,9 +236,13 @@ func (c *Codec) Open(name, value string, v any) (Info, error) {
 	if err := c.checkLen(len(value)); err != nil {
 		return Info{}, err // before copying value
 	}
+	// A copy into a pooled buffer costs no allocation, unlike []byte(value).
+	text := getBuf()
+	defer putBuf(text)
+	*text = append((*text)[:0], value...)
 	buf := getBuf()
 	defer putBuf(buf)
-	payload, info, err := c.openPayload(buf, name, []byte(value), 0)
+	payload, info, err := c.openPayload(buf, name, *text, 0)
 	if err != nil {
 		return info, err
 	}

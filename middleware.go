@@ -113,7 +113,7 @@ func (rw *responseWriter) commit(status int) {
 	rw.committed, rw.status = true, status
 	lines, loadErr, err := rw.save(status)
 	rw.m.report(rw.r, loadErr)
-	if kept := (keptError{}); errors.As(err, &kept) {
+	if err != nil && isKept(err) {
 		rw.m.hook(rw.r, err)
 		err = nil
 	}
@@ -250,6 +250,11 @@ func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // Unwrap returns the underlying ResponseWriter, for http.ResponseController.
 func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.w }
+
+func isKept(err error) bool {
+	var kept keptError
+	return errors.As(err, &kept)
+}
 
 // saveError marks an error from saving, for the default error hook.
 type saveError struct{ err error }
