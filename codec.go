@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 )
@@ -316,12 +317,23 @@ func (c *Codec) appendSeal(dst []byte, name string, payload []byte, now, expires
 		}
 	}
 
-	adBuf := getBuf()
-	defer putBuf(adBuf)
-	ad := c.appendAD((*adBuf)[:0], raw[:headerSize], name, chunks)
+	// The associated data goes in the same buffer, past the room that the
+	// ciphertext's tag takes, so sealing in place does not overwrite it.
+	end := len(raw) + tagSize
+	raw = slices.Grow(raw, tagSize+c.adLen(name, chunks))
+	ad := c.appendAD(raw[end:end], raw[:headerSize], name, chunks)
 	sealed := primary.aead.Seal(raw[:headerSize], raw[headerSize-nonceSize:headerSize], raw[headerSize:], ad)
-	*buf, *adBuf = sealed, ad
+	*buf = sealed
 	return base64.RawURLEncoding.AppendEncode(dst, sealed), chunks, nil
+}
+
+// adLen is the length of the associated data.
+func (c *Codec) adLen(name string, chunks int) int {
+	n := headerSize + 4 + len(name) + 4 + len(c.purpose)
+	if chunks >= 2 {
+		n += 4
+	}
+	return n
 }
 
 // appendAD appends the associated data of SPEC.md §4.1. A chunk count of
@@ -372,10 +384,11 @@ func (c *Codec) openPayload(buf *[]byte, name string, value []byte, chunks int) 
 		return nil, Info{}, fmt.Errorf("%w: %v", ErrKeyDisabled, id)
 	}
 
-	adBuf := getBuf()
-	defer putBuf(adBuf)
-	ad := c.appendAD((*adBuf)[:0], raw[:headerSize], name, chunks)
-	*adBuf = ad
+	// The associated data goes in the same buffer, after the value, which
+	// opening in place only shortens.
+	raw = slices.Grow(raw, c.adLen(name, chunks))
+	*buf = raw
+	ad := c.appendAD(raw[len(raw):], raw[:headerSize], name, chunks)
 	nonce := raw[headerSize-nonceSize : headerSize]
 	plain, err := e.aead.Open(raw[headerSize:headerSize], nonce, raw[headerSize:], ad)
 	if err != nil {
