@@ -1,15 +1,11 @@
 package cookiesession
 
 import (
-	"bufio"
-	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
 	"net/url"
@@ -355,128 +351,4 @@ func TestMiddlewareEarlyHints(t *testing.T) {
 	if r = e.do(t, http.MethodGet, "/get?k=u", ""); r.body != mwAda {
 		t.Errorf("value set after the 103: %q", r.body)
 	}
-}
-
-func TestMiddlewareHijack(t *testing.T) {
-	tests := []struct {
-		name  string
-		use   func(s *Session)
-		viaRC bool
-		err   error
-	}{
-		{"modified", func(s *Session) { s.Set("u", "ada") }, false, ErrHeaderWritten},
-		{"modified, ResponseController", func(s *Session) { s.Set("u", "ada") }, true, ErrHeaderWritten},
-		{"read only", func(s *Session) { s.Has("u") }, false, nil},
-		{"untouched", func(*Session) {}, true, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := mwStart(t, Config{}, false, func(w http.ResponseWriter, r *http.Request) {
-				tt.use(FromContext(r.Context()))
-				hijack := w.(http.Hijacker).Hijack
-				if tt.viaRC {
-					hijack = http.NewResponseController(w).Hijack
-				}
-				conn, brw, err := hijack()
-				if err != nil {
-					http.Error(w, err.Error(), http.StatusInternalServerError)
-					return
-				}
-				defer conn.Close()
-				brw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nhijacked")
-				brw.Flush()
-			})
-			conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			io.WriteString(conn, "GET / HTTP/1.1\r\nHost: example.test\r\n\r\n")
-			res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, err := io.ReadAll(res.Body)
-			if err != nil || string(body) != "hijacked" || len(res.Header.Values("Set-Cookie")) != 0 {
-				t.Errorf("response %q %v, Set-Cookie %q", body, err, res.Header.Values("Set-Cookie"))
-			}
-			e.hook.mwWantErrs(t, tt.err)
-		})
-	}
-}
-
-func TestMiddlewareSaveEveryRequest(t *testing.T) {
-	e := mwStart(t, Config{SaveEveryRequest: true}, false, mwApp)
-	if r := e.do(t, http.MethodGet, "/noop", ""); len(r.lines) != 0 {
-		t.Errorf("empty session wrote %q", r.lines)
-	}
-	prev := e.do(t, http.MethodGet, "/set?k=u&v=ada", "").set["session"]
-	for i := range 3 {
-		v, ok := e.do(t, http.MethodGet, "/noop", "").set["session"]
-		if !ok || v == prev {
-			t.Errorf("untouched request %d: re-sealed %t, new value %t", i, ok, v != prev)
-		}
-		prev = v
-	}
-	if r := e.do(t, http.MethodGet, "/noop?status=500", ""); len(r.lines) != 0 {
-		t.Errorf("500 response wrote %q", r.lines)
-	}
-	if r := e.do(t, http.MethodGet, "/get?k=u", ""); r.body != mwAda {
-		t.Errorf("after re-seals: %q", r.body)
-	}
-	e.hook.mwWantErrs(t)
-}
-
-func TestFromContext(t *testing.T) {
-	var outside, inside *Session
-	req := httptest.NewRequest(http.MethodGet, "/", nil)
-	h := func(w http.ResponseWriter, r *http.Request) { outside, inside = inside, FromContext(r.Context()) }
-	http.HandlerFunc(h).ServeHTTP(httptest.NewRecorder(), req)
-	mwStart(t, Config{}, false, mwApp).m.Middleware(http.HandlerFunc(h)).ServeHTTP(httptest.NewRecorder(), req)
-	if FromContext(context.Background()) != nil || outside != nil || inside == nil {
-		t.Errorf("FromContext: Background %p, without middleware %p (want nil), with %p (want non-nil)",
-			FromContext(context.Background()), outside, inside)
-	}
-}
-
-func TestMiddlewareConcurrentUse(t *testing.T) {
-	e := mwStart(t, Config{}, false, func(w http.ResponseWriter, r *http.Request) {
-		s := FromContext(r.Context())
-		if r.URL.Path != "/" {
-			g0, _, _ := Get[int](s, "g0")
-			g1, _, _ := Get[int](s, "g1")
-			fmt.Fprint(w, s.Keys(), g0, g1)
-			return
-		}
-		var wg sync.WaitGroup
-		for g := range 2 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range 50 {
-					s.Set(fmt.Sprintf("g%d", g), i)
-					Get[int](s, "g0")
-					s.Keys()
-				}
-			}()
-		}
-		wg.Wait()
-		for range 2 { // readers racing the commit below
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for range 50 {
-					s.Has("g1")
-					s.Len()
-				}
-			}()
-		}
-		io.WriteString(w, "ok")
-		wg.Wait()
-	})
-	e.do(t, http.MethodGet, "/", "")
-	if r := e.do(t, http.MethodGet, "/read", ""); r.body != "[g0 g1] 49 49" {
-		t.Errorf("after concurrent use: %q", r.body)
-	}
-	e.hook.mwWantErrs(t)
 }

@@ -1,7 +1,6 @@
 package cookiesession
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -391,97 +390,5 @@ func TestMiddlewareBadCookie(t *testing.T) {
 				t.Errorf("cookies deleted (-want +got):\n%s", diff)
 			}
 		})
-	}
-}
-
-// mwBig sets a value of n random 32-digit hex strings, then writes a body.
-func mwBig(w http.ResponseWriter, r *http.Request) {
-	n, _ := strconv.Atoi(r.URL.Query().Get("n"))
-	FromContext(r.Context()).Set("big", strings.Join(mwItems(n, 3), ""))
-	w.Header().Set("ETag", `"handler"`)
-	io.WriteString(w, "handler body")
-}
-
-func TestMiddlewareSaveTooLarge(t *testing.T) {
-	status413 := func(w http.ResponseWriter, _ *http.Request, _ error) {
-		http.Error(w, "too large", http.StatusRequestEntityTooLarge)
-	}
-	tests := []struct {
-		name   string
-		cfg    Config
-		n      int
-		status int
-	}{
-		{"over MaxSize", Config{MaxSize: 512}, 40, http.StatusInternalServerError},
-		{"over MaxChunks", Config{MaxChunks: 1, MaxSize: 16000}, 200, http.StatusInternalServerError},
-		{"over MaxPayloadSize", Config{}, 2100, http.StatusInternalServerError},
-		{"custom SaveFailed", Config{MaxSize: 512, SaveFailed: status413}, 40, http.StatusRequestEntityTooLarge},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := mwStart(t, tt.cfg, false, mwBig)
-			r := e.do(t, http.MethodGet, "/big?n="+strconv.Itoa(tt.n), "")
-			if r.status != tt.status {
-				t.Errorf("status %d, want %d", r.status, tt.status)
-			}
-			if strings.Contains(r.body, "handler body") || (tt.cfg.SaveFailed == nil && r.header.Get("ETag") != "") {
-				t.Errorf("handler's response leaked: ETag %q, body %q", r.header.Get("ETag"), r.body)
-			}
-			if got := r.lines; len(got) != 0 {
-				t.Errorf("Set-Cookie %q after a failed save", got)
-			}
-			e.hook.mwWantErrs(t, ErrTooLarge)
-		})
-	}
-}
-
-// mwUsable reports whether the session in ctx, if any, is free to use: not
-// locked, as it would be by the goroutine calling back, which would deadlock.
-func mwUsable(ctx context.Context) bool {
-	s := FromContext(ctx)
-	if s == nil {
-		return true
-	}
-	if !s.mu.TryLock() {
-		return false
-	}
-	s.mu.Unlock()
-	return true
-}
-
-// TestMiddlewareCallbacksCanUseSession: ErrorHook, SaveFailed and Validate
-// may use the session their request or ctx carries (say, to log its ID).
-func TestMiddlewareCallbacksCanUseSession(t *testing.T) {
-	var mu sync.Mutex
-	var seen []string
-	note := func(where string, ctx context.Context) {
-		mu.Lock()
-		defer mu.Unlock()
-		seen = append(seen, fmt.Sprintf("%s usable=%t", where, mwUsable(ctx)))
-	}
-	e := mwStart(t, Config{
-		MaxSize:          512,
-		SaveEveryRequest: true,
-		ErrorHook:        func(r *http.Request, _ error) { note("ErrorHook", r.Context()) },
-		SaveFailed: func(w http.ResponseWriter, r *http.Request, _ error) {
-			note("SaveFailed", r.Context())
-			w.WriteHeader(413)
-		},
-		Validate: func(ctx context.Context, _ *Session) error { note("Validate", ctx); return nil },
-	}, false, func(w http.ResponseWriter, r *http.Request) {
-		map[bool]http.HandlerFunc{true: mwBig, false: mwApp}[r.URL.Path == "/big"](w, r)
-	})
-	// The garbage cookie fails to load, then the session fails to save.
-	if r := e.raw(t, "/big?n=40", "session=garbage"); r.status != 413 {
-		t.Fatalf("status %d, want 413", r.status)
-	}
-	e.do(t, http.MethodGet, "/set?k=u&v=ada", "")
-	e.do(t, http.MethodGet, "/get?k=u", "") // Validate on first use
-	e.do(t, http.MethodGet, "/noop", "")    // Validate when SaveEveryRequest loads at commit
-	mu.Lock()
-	defer mu.Unlock()
-	want := []string{"ErrorHook usable=true", "ErrorHook usable=true", "SaveFailed usable=true", "Validate usable=true", "Validate usable=true"}
-	if diff := cmp.Diff(want, seen); diff != "" {
-		t.Errorf("callbacks (-want +got):\n%s", diff)
 	}
 }
