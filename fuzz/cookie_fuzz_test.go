@@ -93,7 +93,9 @@ func hdSizes(tb testing.TB, m *cs.Manager) map[string]int {
 	size := 64
 	for ; size < 16384; size += 128 {
 		s, _ := m.LoadHeader(context.Background(), "")
-		s.Set("blob", hdBlob("size", size))
+		if err := s.Set("blob", hdBlob("size", size)); err != nil {
+			tb.Fatal(err)
+		}
 		lines, err := m.SetCookieHeaders(s)
 		n := len(lines)
 		if err != nil {
@@ -273,10 +275,17 @@ func FuzzMiddleware(f *testing.F) {
 			}
 			switch op % 4 {
 			case 1:
-				n, _, _ := cs.Get[int](s, "n")
-				s.Set("n", n+1)
+				n, _, err := cs.Get[int](s, "n")
+				if err == nil {
+					err = s.Set("n", n+1)
+				}
+				if err != nil {
+					t.Error(err)
+				}
 			case 2:
-				s.Set("blob", opBlob)
+				if err := s.Set("blob", opBlob); err != nil {
+					t.Error(err)
+				}
 			case 3:
 				s.Destroy()
 			}

@@ -57,7 +57,8 @@ func inspect(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fu
 		return fail(stderr, cmd, exitUsage, "%v", err)
 	}
 
-	input := strings.Join(fs.Args(), " ")
+	// Each argument is read like a line of input: a cookie or a header.
+	input := strings.Join(fs.Args(), "\n")
 	if fs.NArg() == 0 {
 		data, err := io.ReadAll(io.LimitReader(stdin, maxInput+1))
 		if err != nil {

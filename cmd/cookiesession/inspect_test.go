@@ -169,6 +169,8 @@ func TestInspect(t *testing.T) {
 			fields(one, primary, 1, "no"), smallJSON},
 		{"chunked header", env, []string{two.header}, "", fields(two, primary, 2, "yes"),
 			"{\n  \"blob\": \"" + bigText + "\"\n}\n"},
+		{"chunked, one cookie per argument", env, strings.Split(two.header, "; "), "", fields(two, primary, 2, "yes"),
+			"{\n  \"blob\": \"" + bigText + "\"\n}\n"},
 		{"chunked, Set-Cookie lines on stdin", env, nil,
 			"Set-Cookie: " + strings.Join(two.setCookies, "\nSet-Cookie: ") + "\n", fields(two, primary, 2, "yes"),
 			"{\n  \"blob\": \"" + bigText + "\"\n}\n"},

@@ -53,8 +53,12 @@
 // none. It may be a bare value, read as the value of the cookie -name names
 // (default "session"), or a whole Cookie header such as
 // "session=2.AQ...; session.1=xY...; theme=dark", which may carry a session
-// split over several cookies. A leading "Cookie:" is ignored, and several
-// lines are read as one header. -purpose must match the application's
+// split over several cookies. A leading "Cookie:" is ignored, as is the
+// "Set-Cookie:" of a response line (whose attributes are dropped), and
+// several lines, or several arguments, are read as one header. A failed
+// authentication means the cookie was altered, or the -name or -purpose
+// differ from the application's: the seal cannot tell which. -purpose must
+// match the application's
 // Options.Purpose, and -max-chunks (default 10, the most the library
 // allows) bounds how many cookies one session may span. inspect reads values
 // as JSON, the library's default serializer.
@@ -75,6 +79,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -106,6 +111,9 @@ Run "go doc github.com/cookiesession/cookiesession/cmd/cookiesession" for detail
 // run runs the command with the arguments after the program name, and
 // returns its exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	// Keyring text pasted where a file name, key ID or cookie belongs would
+	// otherwise come back in an error message.
+	stderr = redactWriter{stderr}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usageText)
 		return exitUsage
@@ -124,6 +132,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	}
 	fmt.Fprintf(stderr, "cookiesession: unknown command %q\n%s", cmd, usageText)
 	return exitUsage
+}
+
+// secretText matches keyring entries, and anything else that starts like
+// one, up to a separator.
+var secretText = regexp.MustCompile(`(?i)csk1:[^\s",;]*`)
+
+// redactWriter replaces keyring text with a placeholder. Every message goes
+// to it whole, in one Write.
+type redactWriter struct{ w io.Writer }
+
+func (r redactWriter) Write(p []byte) (int, error) {
+	if _, err := r.w.Write(secretText.ReplaceAll(p, []byte("csk1:<redacted>"))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // newFlagSet returns a flag set for a subcommand that reports to stderr.

@@ -295,3 +295,28 @@ func TestParseKeyID(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretsNotEchoed pastes keyring text where a file name, a key ID or an
+// argument belongs: the error must not repeat the secret.
+func TestSecretsNotEchoed(t *testing.T) {
+	keys := runCmd(nil, "", "keygen").stdout
+	keys = strings.TrimSpace(keys)
+	secret := keys[strings.LastIndex(keys, ":")+1:]
+	for _, args := range [][]string{
+		{"rotate", keys},
+		{"rotate", "-f", keys},
+		{"rotate", "-promote", keys},
+		{"inspect", "-keys", keys, "session=x"},
+		{"inspect", keys},
+		{"keygen", keys},
+		{keys},
+	} {
+		r := runCmd(map[string]string{"COOKIESESSION_KEYS": keys}, "", args...)
+		if r.code == exitOK {
+			t.Errorf("%q: exit status 0", args[0])
+		}
+		if strings.Contains(r.stderr, secret) || strings.Contains(r.stdout, secret) {
+			t.Errorf("%q: the secret was echoed: %s", args, r.stderr)
+		}
+	}
+}
