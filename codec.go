@@ -247,16 +247,22 @@ func (c *Codec) Open(name, value string, v any) (Info, error) {
 	if err != nil {
 		return info, err
 	}
-	if _, ok := c.ser.(JSONSerializer); !ok {
-		// payload lives in a pooled buffer that the next Open reuses;
-		// encoding/json copies what it keeps, but a custom serializer
-		// might alias it and so see another session's data later.
-		payload = bytes.Clone(payload)
-	}
-	if err := c.ser.Unmarshal(payload, v); err != nil {
+	// payload lives in a pooled buffer that the next Open reuses.
+	if err := c.unmarshal(payload, v); err != nil {
 		return info, fmt.Errorf("%w: payload: %w", ErrMalformed, err)
 	}
 	return info, nil
+}
+
+// unmarshal deserializes data, which the caller may reuse or share
+// afterwards. encoding/json copies what it keeps; a custom serializer, which
+// may keep or change data, gets a private copy, as the Serializer
+// documentation promises.
+func (c *Codec) unmarshal(data []byte, v any) error {
+	if _, ok := c.ser.(JSONSerializer); !ok {
+		data = bytes.Clone(data)
+	}
+	return c.ser.Unmarshal(data, v)
 }
 
 // appendSeal seals payload for name at time now, and appends the text form

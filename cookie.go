@@ -144,9 +144,6 @@ func isDomain(s string) bool {
 	return true
 }
 
-// chunkName returns the name of chunk i: Name, Name.1, Name.2, ...
-func (m *Manager) chunkName(i int) string { return m.names[i] }
-
 // countPrefix is the clear prefix of a chunked session's first cookie.
 func countPrefix(n int) string { return strconv.Itoa(n) + "." }
 
@@ -232,7 +229,7 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 		buf := getBuf()
 		defer putBuf(buf)
 		text, n, err := m.seal(buf, st, now, exp)
-		if err != nil && !st.modified && !st.destroyed && errors.Is(err, ErrTooLarge) {
+		if err != nil && !st.modified && errors.Is(err, ErrTooLarge) {
 			// Only a renewal failed: the cookie as loaded stays valid.
 			kept = keptError{err}
 			break

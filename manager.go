@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -92,16 +93,20 @@ type Config struct {
 	// request sees it. Returning an error rejects the session: the request
 	// gets a fresh, empty one, and the error, wrapped in ErrRejected, goes to
 	// ErrorHook. Use it to check a per-user generation number or a list of
-	// revoked session IDs. The session s is the one the request will see;
-	// ctx is the request's context, in which FromContext finds no session.
+	// revoked session IDs. s holds the loaded session; changes made to it
+	// are kept, but s itself is a stand-in: do not keep it after Validate
+	// returns. ctx is the request's context, in which FromContext finds no
+	// session.
 	// Default: nil, every authentic session is accepted.
 	Validate func(ctx context.Context, s *Session) error
 	// ErrorHook receives every error the middleware handles itself: a
 	// cookie that was rejected (the request then has a fresh session), a
 	// failed save, and a change made after the response header was sent
 	// (ErrHeaderWritten). Default: log with log/slog's default logger, at
-	// level Info for expired cookies, Warn for other rejected cookies and
-	// Error for the rest.
+	// level Info for expired cookies; Warn for other rejected cookies, for a
+	// renewal that no longer fits (the cookie is kept) and for a session
+	// first used after the header; Error for failed saves and for changes
+	// made after the header.
 	ErrorHook func(r *http.Request, err error)
 	// SaveFailed writes the response when the middleware cannot save a
 	// session, as when it is over MaxSize. Nothing of the handler's
@@ -119,7 +124,6 @@ type Config struct {
 // Make one with [New]; it is safe for concurrent use.
 type Manager struct {
 	codec      *Codec
-	ser        Serializer
 	names      []string // chunk cookie names: Name, Name.1, ...
 	attrs      string   // attributes after the value, less Max-Age
 	lifetime   int64    // seconds
@@ -187,7 +191,6 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 	}
 	m := &Manager{
 		codec:      codec,
-		ser:        codec.ser,
 		attrs:      attrs,
 		lifetime:   int64(cfg.Lifetime / time.Second),
 		idle:       int64(cfg.IdleTimeout / time.Second),
@@ -332,7 +335,7 @@ func (m *Manager) open(j *jar) (state, error) {
 			}
 		}
 		if err != nil {
-			firstErr = cmpOr(firstErr, err)
+			firstErr = cmp.Or(firstErr, err)
 			continue
 		}
 		// Walk every combination of candidates for chunks 1..n-1.
@@ -345,7 +348,7 @@ func (m *Manager) open(j *jar) (state, error) {
 			}
 			// The length is checked before the parts are copied together.
 			if err := m.codec.checkLen(size); err != nil {
-				firstErr = cmpOr(firstErr, err)
+				firstErr = cmp.Or(firstErr, err)
 			} else {
 				t := append((*text)[:0], part0...)
 				for i := 1; i < n; i++ {
@@ -357,7 +360,7 @@ func (m *Manager) open(j *jar) (state, error) {
 					st.used = n
 					return st, nil
 				}
-				firstErr = cmpOr(firstErr, err)
+				firstErr = cmp.Or(firstErr, err)
 			}
 			i := 1
 			for ; i < n; i++ {
@@ -372,13 +375,6 @@ func (m *Manager) open(j *jar) (state, error) {
 		}
 	}
 	return state{}, firstErr
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // openText opens one assembled sealed text and decodes its session payload.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // The session payload (SPEC.md §13): what the session layer seals with the
@@ -43,8 +44,9 @@ func (st *state) appendPayload(dst []byte) []byte {
 }
 
 // decodePayload fills st from p. The values alias one copy of p, and the
-// keys one string copy, both made here, so p may be reused afterwards. Every error wraps ErrMalformed, or
-// ErrUnsupportedVersion for an unknown version or flags.
+// keys one string, both made here, so p may be reused afterwards. Every
+// error wraps ErrMalformed, or ErrUnsupportedVersion for an unknown version
+// or flags.
 func (st *state) decodePayload(p []byte) error {
 	if len(p) < payloadFixed+1 {
 		return fmt.Errorf("%w: session payload of %d bytes is too short", ErrMalformed, len(p))
@@ -55,7 +57,6 @@ func (st *state) decodePayload(p []byte) error {
 	if p[33]&^payloadExplicit != 0 {
 		return fmt.Errorf("%w: session payload flags %#02x", ErrUnsupportedVersion, p[33])
 	}
-	p = slices.Clone(p)
 	copy(st.id[:], p[1:17])
 	st.hasID = true
 	st.created = int64(binary.BigEndian.Uint64(p[17:25]))
@@ -64,34 +65,52 @@ func (st *state) decodePayload(p []byte) error {
 	if st.created < 0 || st.created > maxUnixTime || st.deadline < 0 || st.deadline > maxUnixTime {
 		return fmt.Errorf("%w: session times out of range", ErrMalformed)
 	}
-	pos := payloadFixed
-	count, n := binary.Uvarint(p[pos:])
+	start := payloadFixed
+	count, n := binary.Uvarint(p[start:])
 	// Each entry takes at least two bytes, which bounds count before any
 	// allocation.
-	if n <= 0 || count > uint64(len(p)-pos-n)/2 {
+	if n <= 0 || count > uint64(len(p)-start-n)/2 {
 		return fmt.Errorf("%w: session payload count", ErrMalformed)
 	}
-	pos += n
-	base, text := pos, string(p[pos:]) // the keys are substrings of text
-	st.values = make(values, 0, count)
+	start += n
+
+	// First pass: check the layout and measure the keys.
+	pos, keyLen := start, 0
 	for i := range count {
 		ks, ke, ok := field(p, pos)
 		if !ok {
 			return fmt.Errorf("%w: session payload key %d", ErrMalformed, i)
 		}
-		vs, ve, ok := field(p, ke)
+		_, ve, ok := field(p, ke)
 		if !ok {
 			return fmt.Errorf("%w: session payload value %d", ErrMalformed, i)
 		}
-		key := text[ks-base : ke-base]
-		if i > 0 && key <= st.values[i-1].key {
-			return fmt.Errorf("%w: session payload keys out of order", ErrMalformed)
-		}
-		st.values = append(st.values, entry{key, p[vs:ve:ve]})
-		pos = ve
+		keyLen, pos = keyLen+ke-ks, ve
 	}
 	if pos != len(p) {
 		return fmt.Errorf("%w: %d bytes after the session payload", ErrMalformed, len(p)-pos)
+	}
+
+	// Second pass: the keys become substrings of one string, and the
+	// values slices of one copy of the payload (p is a pooled buffer).
+	var kb strings.Builder
+	kb.Grow(keyLen)
+	for i, pos := uint64(0), start; i < count; i++ {
+		ks, ke, _ := field(p, pos)
+		_, pos, _ = field(p, ke)
+		kb.Write(p[ks:ke])
+	}
+	keys, own := kb.String(), slices.Clone(p)
+	st.values = make(values, count)
+	for i, pos, off := 0, start, 0; i < int(count); i++ {
+		ks, ke, _ := field(own, pos)
+		vs, ve, _ := field(own, ke)
+		key := keys[off : off+ke-ks]
+		if i > 0 && key <= st.values[i-1].key {
+			return fmt.Errorf("%w: session payload keys out of order", ErrMalformed)
+		}
+		st.values[i] = entry{key, own[vs:ve:ve]}
+		pos, off = ve, off+ke-ks
 	}
 	return nil
 }

@@ -255,3 +255,50 @@ func TestRegressionAfterDestroy(t *testing.T) {
 		t.Fatalf("after Destroy: IsNew %v, Expiry %v, want true, %v", s.IsNew(), s.Expiry(), want)
 	}
 }
+
+// A loaded session owns its values: loading another session, which reuses
+// the pooled buffers, must not change them.
+func TestRegressionLoadedValuesOwned(t *testing.T) {
+	e := rgNew(t)
+	m := e.manager(t, Config{})
+	a := rgCookie(t, m, map[string]any{"user": "ada", "cart": []string{"tea"}})
+	b := rgCookie(t, m, map[string]any{"user": "bob", "cart": []string{"mug"}})
+	sa, err := m.LoadHeader(t.Context(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.LoadHeader(t.Context(), b); err != nil {
+		t.Fatal(err)
+	}
+	user, _, _ := Get[string](sa, "user")
+	cart, _, _ := Get[[]string](sa, "cart")
+	if user != "ada" || len(cart) != 1 || cart[0] != "tea" {
+		t.Fatalf("session A reads user %q, cart %q after loading B", user, cart)
+	}
+}
+
+// Renew restarts the lifetime, unless SetExpiry set one for this session.
+func TestRegressionRenewRestartsLifetime(t *testing.T) {
+	e := rgNew(t)
+	m := e.manager(t, Config{Lifetime: 10 * time.Hour})
+	cookie := rgCookie(t, m, map[string]any{"user": "ada"})
+	e.clock.Add(4 * time.Hour)
+	for _, tt := range []struct {
+		name      string
+		setExpiry time.Duration
+		want      string
+	}{
+		{"policy lifetime", 0, "Max-Age=36000"},       // 10 h from the renewal
+		{"SetExpiry kept", time.Hour, "Max-Age=3600"}, // the explicit hour stands
+	} {
+		s, _ := m.LoadHeader(t.Context(), cookie)
+		if tt.setExpiry != 0 {
+			s.SetExpiry(tt.setExpiry)
+		}
+		s.Renew()
+		lines, err := m.SetCookieHeaders(s)
+		if err != nil || len(lines) != 1 || !strings.HasSuffix(lines[0], "; "+tt.want) {
+			t.Errorf("%s: Set-Cookie %q, %v; want %s", tt.name, lines, err, tt.want)
+		}
+	}
+}

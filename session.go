@@ -1,7 +1,6 @@
 package cookiesession
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -143,46 +142,44 @@ func (s *Session) raw(key string) ([]byte, bool) {
 // Each call decodes afresh, so changing the result does not change the
 // session; call [Session.Set] to store a change.
 func Get[T any](s *Session, key string) (T, bool, error) {
-	var v T
 	raw, ok := s.raw(key)
 	if !ok {
-		return v, false, nil
-	}
-	if err := s.m.unmarshal(raw, &v); err != nil {
 		var zero T
-		return zero, true, fmt.Errorf("%w: key %q as %T: %w", ErrValueType, key, v, err)
+		return zero, false, nil
 	}
-	return v, true, nil
+	v, err := decodeValue[T](s.m.codec, key, raw)
+	return v, true, err
+}
+
+// decodeValue decodes the stored value of key into a T.
+func decodeValue[T any](c *Codec, key string, raw []byte) (T, error) {
+	var v T
+	if err := c.unmarshal(raw, &v); err != nil {
+		var zero T
+		return zero, fmt.Errorf("%w: key %q as %T: %w", ErrValueType, key, v, err)
+	}
+	return v, nil
 }
 
 // errLateLoad reports a session used for the first time after the response
 // header was sent, which therefore lacks Vary: Cookie.
 var errLateLoad = fmt.Errorf("%w: session first used after it, so the response has no Vary: Cookie", ErrHeaderWritten)
 
-// unmarshal decodes a stored value. Stored values are shared, so a custom
-// serializer, which may keep or change what it decodes, gets a copy.
-func (m *Manager) unmarshal(raw []byte, v any) error {
-	if _, ok := m.ser.(JSONSerializer); !ok {
-		raw = bytes.Clone(raw)
-	}
-	return m.ser.Unmarshal(raw, v)
-}
-
 // Pop returns the value stored under key, like [Get], and removes it from
 // the session, which is then modified. It suits flash messages. If the key
 // is absent, or its value does not decode into a T, the session is left
 // unchanged.
 func Pop[T any](s *Session, key string) (T, bool, error) {
-	var v T
 	s.lock()
 	defer s.unlock()
 	raw, ok := s.st.values.get(key)
 	if !ok {
-		return v, false, nil
-	}
-	if err := s.m.unmarshal(raw, &v); err != nil {
 		var zero T
-		return zero, true, fmt.Errorf("%w: key %q as %T: %w", ErrValueType, key, v, err)
+		return zero, false, nil
+	}
+	v, err := decodeValue[T](s.m.codec, key, raw)
+	if err != nil {
+		return v, true, err
 	}
 	s.st.values.del(key)
 	s.st.changed()
@@ -194,7 +191,7 @@ func Pop[T any](s *Session, key string) (T, bool, error) {
 // not seen unless Set is called again; the serializer's error, if any, is
 // returned and the session left unchanged.
 func (s *Session) Set(key string, value any) error {
-	raw, err := s.m.ser.Marshal(value)
+	raw, err := s.m.codec.ser.Marshal(value)
 	if err != nil {
 		return fmt.Errorf("cookiesession: serialize session value %q: %w", key, err)
 	}
@@ -260,7 +257,8 @@ func (s *Session) Destroy() {
 	s.st.hasID = false
 	s.st.created, s.st.deadline, s.st.explicit = now, now+s.m.lifetime, false
 	s.st.destroyed = true
-	s.st.fromCookie, s.st.issued, s.st.expires, s.st.oldKey = false, 0, 0, false
+	s.st.fromCookie, s.st.info = false, Info{}
+	s.st.issued, s.st.expires, s.st.oldKey = 0, 0, false
 	s.st.changed()
 }
 

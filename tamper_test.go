@@ -164,7 +164,7 @@ func (e *hdEnv) tryMint(n, blob int, seed uint64) ([]string, error) {
 	var vals []string
 	for i, l := range r.lines {
 		c, err := http.ParseSetCookie(l)
-		if err != nil || c.Name != e.m.chunkName(i) {
+		if err != nil || c.Name != e.m.names[i] {
 			return nil, fmt.Errorf("Set-Cookie %d %.60q: %v", i, l, err)
 		}
 		vals = append(vals, c.Value)
@@ -211,7 +211,7 @@ func (e *hdEnv) mintChunks(t testing.TB, chunks int, seed uint64) []string {
 func (e *hdEnv) header(vals []string) string {
 	pairs := []string{"theme=dark"}
 	for i, v := range vals {
-		pairs = append(pairs, e.m.chunkName(i)+"="+v)
+		pairs = append(pairs, e.m.names[i]+"="+v)
 	}
 	return strings.Join(pairs, "; ")
 }
