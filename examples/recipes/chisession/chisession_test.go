@@ -1,8 +1,6 @@
 package chisession
 
 import (
-	"fmt"
-	"net/http"
 	"testing"
 
 	"github.com/cookiesession/cookiesession"
@@ -11,15 +9,7 @@ import (
 
 func TestVisitsCounter(t *testing.T) {
 	c := recipetest.Serve(t, NewRouter(recipetest.Manager(t, cookiesession.Config{})))
-	for n := 1; n <= 3; n++ {
-		resp := c.Get("/visits")
-		if want := fmt.Sprintf("You have visited this page %d times.\n", n); resp.Status != http.StatusOK || resp.Body != want {
-			t.Fatalf("request %d: %d %q; want %q", n, resp.Status, resp.Body, want)
-		}
-		if got := resp.Header.Get("Vary"); got != "Cookie" {
-			t.Errorf("request %d: Vary = %q; want Cookie", n, got)
-		}
-	}
+	recipetest.CheckVisits(t, c)
 }
 
 func TestURLParamIntoSession(t *testing.T) {

@@ -2,7 +2,6 @@ package echosession
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -21,15 +20,7 @@ func TestVisitsCounter(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := recipetest.Serve(t, NewEcho(mw))
-			for n := 1; n <= 3; n++ {
-				resp := c.Get("/visits")
-				if want := fmt.Sprintf("You have visited this page %d times.\n", n); resp.Status != http.StatusOK || resp.Body != want {
-					t.Fatalf("request %d: %d %q; want %q", n, resp.Status, resp.Body, want)
-				}
-				if got := resp.Header.Get("Vary"); got != "Cookie" {
-					t.Errorf("request %d: Vary = %q; want Cookie", n, got)
-				}
-			}
+			recipetest.CheckVisits(t, c)
 		})
 	}
 }

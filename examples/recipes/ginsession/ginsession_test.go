@@ -25,15 +25,7 @@ func TestMain(m *testing.M) {
 
 func TestVisitsCounter(t *testing.T) {
 	c := recipetest.Serve(t, NewRouter(recipetest.Manager(t, cookiesession.Config{})))
-	for n := 1; n <= 3; n++ {
-		resp := c.Get("/visits")
-		if want := fmt.Sprintf("You have visited this page %d times.\n", n); resp.Status != http.StatusOK || resp.Body != want {
-			t.Fatalf("request %d: %d %q; want %q", n, resp.Status, resp.Body, want)
-		}
-		if got := resp.Header.Get("Vary"); got != "Cookie" {
-			t.Errorf("request %d: Vary = %q; want Cookie", n, got)
-		}
-	}
+	recipetest.CheckVisits(t, c)
 }
 
 // hookLog collects the errors the Manager's ErrorHook receives.

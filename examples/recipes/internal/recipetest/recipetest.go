@@ -4,6 +4,7 @@
 package recipetest
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -88,4 +89,19 @@ func (c *Client) Get(path string) Response {
 		c.t.Fatalf("GET %s: reading the body: %v", path, err)
 	}
 	return Response{Status: resp.StatusCode, Body: string(body), Header: resp.Header}
+}
+
+// CheckVisits makes three requests to /visits and checks that the counter
+// in the session goes 1, 2, 3 and that each response varies by Cookie.
+func CheckVisits(t testing.TB, c *Client) {
+	t.Helper()
+	for n := 1; n <= 3; n++ {
+		resp := c.Get("/visits")
+		if want := fmt.Sprintf("You have visited this page %d times.\n", n); resp.Status != http.StatusOK || resp.Body != want {
+			t.Fatalf("request %d: %d %q; want %q", n, resp.Status, resp.Body, want)
+		}
+		if got := resp.Header.Get("Vary"); got != "Cookie" {
+			t.Errorf("request %d: Vary = %q; want Cookie", n, got)
+		}
+	}
 }
