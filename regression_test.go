@@ -302,3 +302,22 @@ func TestRegressionRenewRestartsLifetime(t *testing.T) {
 		}
 	}
 }
+
+// JSONSerializer does not spend six bytes on each <, > and &, and otherwise
+// writes what json.Marshal writes.
+func TestJSONSerializerNoHTMLEscape(t *testing.T) {
+	for _, v := range []any{"<b>Tom & Jerry</b>", map[string]any{"a<": []int{1, 2}}, json.RawMessage(` {"x" : "&"} `), 3.5, nil} {
+		got, err := JSONSerializer{}.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(v)
+		want = []byte(strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(string(want)))
+		if string(got) != string(want) {
+			t.Errorf("Marshal(%v) = %s, want %s", v, got, want)
+		}
+	}
+	if _, err := (JSONSerializer{}).Marshal(make(chan int)); err == nil {
+		t.Error("Marshal of a channel: no error")
+	}
+}

@@ -378,9 +378,9 @@ func FuzzSealOpen(f *testing.F) {
 			Data: data,
 			Name: strings.ToValidUTF8(name, "\uFFFD"),
 		}
-		payload, err := json.Marshal(in)
+		payload, err := cs.JSONSerializer{}.Marshal(in) // what Seal stores
 		if err != nil {
-			t.Fatalf("json.Marshal: %v", err)
+			t.Fatalf("JSONSerializer.Marshal: %v", err)
 		}
 		exp := fuzzNow.Add(time.Hour)
 		for _, cc := range codecs {

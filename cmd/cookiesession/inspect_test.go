@@ -115,11 +115,11 @@ func TestInspect(t *testing.T) {
 	}
 	at := time.Now().Add(-time.Hour)
 	small := map[string]any{"user": "ann", "n": 3, "tags": []string{"<a>", "b"}}
-	// encoding/json stored "<a>" escaped; inspect prints values as stored.
+	// JSONSerializer stores "<a>" unescaped; inspect prints values as stored.
 	const smallJSON = `{
   "n": 3,
   "tags": [
-    "\u003ca\u003e",
+    "<a>",
     "b"
   ],
   "user": "ann"
