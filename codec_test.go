@@ -37,13 +37,7 @@ type testSetup struct {
 
 func newSetup(t testing.TB, opts *Options) testSetup {
 	t.Helper()
-	kr, err := NewKeyring(testKey(t, 1, 1), testKey(t, 2, 2), testKey(t, 3, 3))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := kr.Disable(3); err != nil {
-		t.Fatal(err)
-	}
+	kr := testKeyring(t)
 	clock := newTestClock(t0)
 	var o Options
 	if opts != nil {
@@ -55,6 +49,20 @@ func newSetup(t testing.TB, opts *Options) testSetup {
 		t.Fatal(err)
 	}
 	return testSetup{kr, clock, c}
+}
+
+// testKeyring returns a keyring of key 1 (primary), key 2 (decrypt-only)
+// and key 3 (disabled).
+func testKeyring(t testing.TB) *Keyring {
+	t.Helper()
+	kr, err := NewKeyring(testKey(t, 1, 1), testKey(t, 2, 2), testKey(t, 3, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kr.Disable(3); err != nil {
+		t.Fatal(err)
+	}
+	return kr
 }
 
 type cart struct {

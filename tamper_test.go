@@ -60,14 +60,7 @@ func hdHook(r *http.Request, err error) {
 
 func hdNew(t testing.TB, cfg Config) *hdEnv {
 	t.Helper()
-	kr, err := NewKeyring(testKey(t, 1, 1), testKey(t, 2, 2), testKey(t, 3, 3))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := kr.Disable(3); err != nil {
-		t.Fatal(err)
-	}
-	return hdOn(t, kr, newTestClock(t0), cfg)
+	return hdOn(t, testKeyring(t), newTestClock(t0), cfg)
 }
 
 // hdOn is hdNew with a given keyring and clock.

@@ -287,34 +287,35 @@ func rotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, cmd, exitUsage, "%v", err)
 	}
-	var msg string
+	// The steps that change one named key; at most one flag is set.
+	idSteps := []struct {
+		flag *keyIDFlag
+		run  func(cookiesession.KeyID) error
+		done string
+	}{
+		{&promote, kr.Promote, "promoted key %v to primary"},
+		{&disable, kr.Disable, "disabled key %v"},
+		{&enable, kr.Enable, "enabled key %v as decrypt-only"},
+		{&remove, kr.Remove, "removed key %v"},
+	}
 	var id cookiesession.KeyID // the key the step changes
-	switch {
-	case *add:
-		if id, err = addKey(kr); err == nil {
-			msg = fmt.Sprintf("added key %v as decrypt-only; promote it once every instance has it", id)
-		}
-	case promote.set:
-		id = promote.id
-		err = kr.Promote(id)
-		msg = fmt.Sprintf("promoted key %v to primary", id)
-	case disable.set:
-		id = disable.id
-		err = kr.Disable(id)
-		msg = fmt.Sprintf("disabled key %v", id)
-	case enable.set:
-		id = enable.id
-		err = kr.Enable(id)
-		msg = fmt.Sprintf("enabled key %v as decrypt-only", id)
-	case remove.set:
-		id = remove.id
-		err = kr.Remove(id)
-		msg = fmt.Sprintf("removed key %v", id)
-	default:
-		if id, err = kr.Rotate(); err == nil {
-			msg = fmt.Sprintf("added key %v as primary; the old primary is decrypt-only", id)
+	var done string
+	for _, st := range idSteps {
+		if st.flag.set {
+			id, done = st.flag.id, st.done
+			err = st.run(id)
 		}
 	}
+	switch {
+	case done != "":
+	case *add:
+		id, err = addKey(kr)
+		done = "added key %v as decrypt-only; promote it once every instance has it"
+	default:
+		id, err = kr.Rotate()
+		done = "added key %v as primary; the old primary is decrypt-only"
+	}
+	msg := fmt.Sprintf(done, id)
 	if err != nil {
 		return fail(stderr, cmd, exitFail, "%s", stepError(kr, id, err))
 	}

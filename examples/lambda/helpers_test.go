@@ -43,7 +43,8 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func newTestApp(t *testing.T) *testApp {
+// newKeyring returns a keyring of one new key.
+func newKeyring(t *testing.T) *cookiesession.Keyring {
 	t.Helper()
 	k, err := cookiesession.GenerateKey()
 	if err != nil {
@@ -53,6 +54,12 @@ func newTestApp(t *testing.T) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return kr
+}
+
+func newTestApp(t *testing.T) *testApp {
+	t.Helper()
+	kr := newKeyring(t)
 	buf := &syncBuffer{}
 	app, err := NewApp(kr, cookiesession.Config{}, slog.New(slog.NewTextHandler(buf, nil)))
 	if err != nil {

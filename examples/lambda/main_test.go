@@ -13,14 +13,7 @@ import (
 )
 
 func TestAppFromEnv(t *testing.T) {
-	k, err := cookiesession.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := cookiesession.NewKeyring(k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kr := newKeyring(t)
 	tests := []struct {
 		name, keys string
 		wantErr    error  // nil: any error
