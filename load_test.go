@@ -216,8 +216,7 @@ type stCtxKey struct{}
 func TestValidate(t *testing.T) {
 	errRevoked := errors.New("revoked")
 	var seenID string
-	var e stEnv
-	e = stNew(t, Config{Validate: func(ctx context.Context, s *Session) error {
+	e := stNew(t, Config{Validate: func(ctx context.Context, s *Session) error {
 		if ctx.Value(stCtxKey{}) != "req" {
 			t.Error("Validate did not get the request's context")
 		}

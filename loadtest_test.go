@@ -168,11 +168,9 @@ func TestLoadRotation(t *testing.T) {
 	var wg sync.WaitGroup
 	start := time.Now()
 	for c := range hdLoadClients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			hdLoadClient(ctx, t, &http.Client{Transport: tr, Jar: rot.jars[c]}, srv.URL, c, rot, res)
-		}()
+		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start) // monotonic

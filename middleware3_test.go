@@ -201,26 +201,22 @@ func TestMiddlewareConcurrentUse(t *testing.T) {
 		}
 		var wg sync.WaitGroup
 		for g := range 2 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				for i := range 50 {
 					s.Set(fmt.Sprintf("g%d", g), i)
 					Get[int](s, "g0")
 					s.Keys()
 				}
-			}()
+			})
 		}
 		wg.Wait()
 		for range 2 { // readers racing the commit below
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				for range 50 {
 					s.Has("g1")
 					s.Len()
 				}
-			}()
+			})
 		}
 		io.WriteString(w, "ok")
 		wg.Wait()

@@ -23,9 +23,7 @@ func TestRotationUnderLoad(t *testing.T) {
 	)
 	errs := make(chan error, workers)
 	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			var held []string // values sealed earlier, under older keys
 			for i := 0; !stop.Load() || i < rounds; i++ {
 				v, err := s.c.Seal("session", fmt.Sprintf("w%d-%d", w, i), s.clock.Now().Add(time.Hour))
@@ -47,7 +45,7 @@ func TestRotationUnderLoad(t *testing.T) {
 					}
 				}
 			}
-		}()
+		})
 	}
 	for r := range 200 {
 		if r%2 == 0 {

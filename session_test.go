@@ -425,15 +425,13 @@ func TestSessionConcurrentUse(t *testing.T) {
 	s := stLoad(t, e.m, "")
 	var wg sync.WaitGroup
 	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range 50 {
 				s.Set(strconv.Itoa(g), i)
 				Get[int](s, strconv.Itoa((g+1)%8))
 				s.Keys()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if s.Len() != 8 {

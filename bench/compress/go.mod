@@ -1,5 +1,5 @@
 module github.com/cookiesession/cookiesession/bench/compress
 
-go 1.24.0
+go 1.26.0
 
-require github.com/klauspost/compress v1.19.2
+require github.com/klauspost/compress v1.20.4
