@@ -153,8 +153,8 @@ func Get[T any](s *Session, key string) (T, bool, error) {
 
 // decodeValue decodes the stored value of key into a T.
 func decodeValue[T any](c *Codec, key string, raw []byte) (T, error) {
-	var v T
-	if err := c.unmarshal(raw, &v); err != nil {
+	v, err := unmarshalValue[T](c, raw)
+	if err != nil {
 		var zero T
 		return zero, fmt.Errorf("%w: key %q as %T: %w", ErrValueType, key, v, err)
 	}
@@ -191,7 +191,7 @@ func Pop[T any](s *Session, key string) (T, bool, error) {
 // not seen unless Set is called again; the serializer's error, if any, is
 // returned and the session left unchanged.
 func (s *Session) Set(key string, value any) error {
-	raw, err := s.m.codec.ser.Marshal(value)
+	raw, err := s.m.codec.marshalValue(value)
 	if err != nil {
 		return fmt.Errorf("cookiesession: serialize session value %q: %w", key, err)
 	}
