@@ -46,6 +46,11 @@ var codecLibs = []codecLib{
 	{"codec", "Codec.Seal/Open of the whole session as one json.RawMessage", codecOpsFor(nil)},
 	{"codec-raw", "Codec.Seal/Open with a pass-through Serializer: the codec without serialization", codecOpsFor(rawSerializer{})},
 	{"floor", "XChaCha20-Poly1305 seal/open of the fixture's JSON bytes + base64url, reused buffers", floorOps},
+	{"cookiesession-typed", "encode: Session.Set of the CSRF token as a string + SetCookieHeaders; decode: LoadHeader + Get of every key into its Go type", typedSessionOps},
+	{"jwt", "golang-jwt/jwt v5: HS256 over jwt.MapClaims of the values and exp; decode: ParseWithClaims into MapClaims", tokenOps(func(testing.TB) tokenCodec { return newJWTCodec() })},
+	{"jwt-struct", "the same with a claims struct per session shape (the session's fields + jwt.RegisteredClaims)", structTokenOps(false)},
+	{"jwe", "go-jose v4: compact JWE (dir, A256GCM) of the JSON of the values and exp; decode: decrypt + json.Unmarshal into map[string]any", tokenOps(newJWECodec)},
+	{"jwe-struct", "the same with the claims struct", structTokenOps(true)},
 }
 
 // BenchmarkCodec encodes each session into cookies and decodes it again,
