@@ -28,6 +28,9 @@ type codecOps struct {
 	// result returns what the last decode produced, as encoding/json
 	// decodes JSON into an any, for the tests.
 	result func() (map[string]any, error)
+	// cookies, if not nil, returns how many cookies the last encode
+	// stored: cookiesession splits a session that does not fit one.
+	cookies func() int
 }
 
 // codecLib is one library, or one way of using it.
@@ -82,6 +85,9 @@ func BenchmarkCodec(b *testing.B) {
 						}
 					}
 					b.ReportMetric(float64(wire), "wire-bytes")
+					if ops.cookies != nil {
+						b.ReportMetric(float64(ops.cookies()), "cookies")
+					}
 				})
 			}
 		}
@@ -209,7 +215,8 @@ func sessionDecodeOps(tb testing.TB, m *cookiesession.Manager, encode func() (in
 		return nil
 	}
 	return codecOps{
-		encode: encode,
+		encode:  encode,
+		cookies: func() int { return countCookies(*lines) },
 		decode: func() error {
 			var err error
 			if s, err = m.LoadHeader(ctx, header); err != nil {

@@ -213,6 +213,19 @@ func wireBytes(lines []string) int {
 	return n
 }
 
+// countCookies is the number of cookies that Set-Cookie lines store; see
+// wireBytes.
+func countCookies(lines []string) int {
+	n := 0
+	for _, l := range lines {
+		pair, _, _ := strings.Cut(l, ";")
+		if _, value, _ := strings.Cut(pair, "="); value != "" {
+			n++
+		}
+	}
+	return n
+}
+
 // benchURL is the URL of every benchmark request.
 var benchURL = &url.URL{Scheme: "http", Host: "example.com", Path: "/"}
 

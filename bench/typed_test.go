@@ -134,7 +134,8 @@ func typedSessionOps(tb testing.TB, f fixture) codecOps {
 	ctx := context.Background()
 	out := newTyped(f.size)
 	return codecOps{
-		encode: encode,
+		encode:  encode,
+		cookies: func() int { return countCookies(lines) },
 		decode: func() error {
 			s, err := m.LoadHeader(ctx, header)
 			if err != nil {
