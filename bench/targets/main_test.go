@@ -34,7 +34,7 @@ func TestReport(t *testing.T) {
 		// Medians 1.2 ms and 50 µs: 24 times, over the 20 asked for.
 		"| middleware, large session, read one key and write one: ≥ 20× faster than gorilla/sessions | gorilla 1.2 ms / 50 µs = 24.00× | **24.00×** | yes |",
 		"| the large cart in one cookie | 1 cookie(s), 3899 bytes on the wire | | yes |",
-		"| medium session, encode: ≥ 4× faster than every peer | not measured | | |",
+		"| medium session, encode: ≥ 4× faster than every peer, session as a map | not measured | | |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
@@ -49,7 +49,9 @@ func TestParseRejectsBadNumber(t *testing.T) {
 }
 
 func TestReportMissedTarget(t *testing.T) {
-	res, err := parse(strings.NewReader(`BenchmarkCodec/op=encode/size=large/lib=jwe-2 1 100000 ns/op
+	res, err := parse(strings.NewReader(`BenchmarkCodec/op=encode/size=medium/lib=jwt-struct-2 1 8000 ns/op
+BenchmarkCodec/op=encode/size=medium/lib=jwe-struct-2 1 16000 ns/op
+BenchmarkCodec/op=encode/size=medium/lib=cookiesession-2 1 4000 ns/op
 BenchmarkCodec/op=encode/size=large/lib=jwe-struct-2 1 40000 ns/op
 BenchmarkCodec/op=encode/size=large/lib=cookiesession-2 1 20000 ns/op 2 cookies 5000 wire-bytes
 `))
@@ -58,9 +60,10 @@ BenchmarkCodec/op=encode/size=large/lib=cookiesession-2 1 20000 ns/op 2 cookies 
 	}
 	var b strings.Builder
 	report(&b, res)
-	// The worse of the two JWE columns decides: 2×, short of 3×.
 	for _, want := range []string{
-		"jwe 100 µs / 20 µs = 5.00×; jwe-struct 40 µs / 20 µs = 2.00× | **2.00×** | **no** |",
+		// The worse of the two peers decides: 2×, short of 4×.
+		"| medium session, encode: ≥ 4× faster than the token peers with claims structs | jwt-struct 8 µs / 4 µs = 2.00×; jwe-struct 16 µs / 4 µs = 4.00× | **2.00×** | **no** |",
+		"jwe-struct 40 µs / 20 µs = 2.00× | **2.00×** | **no** |",
 		"| the large cart in one cookie | 2 cookie(s), 5000 bytes on the wire | | **no** |",
 	} {
 		if !strings.Contains(b.String(), want) {
