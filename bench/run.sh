@@ -59,18 +59,18 @@ table() {
 }
 
 # Columns are libraries: the first named one is the baseline that the
-# others' deltas are against.
+# others' deltas are against. Each table shows the units that matter to it.
 table 'Codec: cookiesession vs gorilla/securecookie (baseline: securecookie-json)' \
-	-filter '.name:Codec' \
+	-filter '.name:Codec .unit:(sec/op OR wire-bytes OR B/op OR allocs/op)' \
 	-col '/lib@(securecookie-json securecookie-gob cookiesession cookiesession-typed cookiesession-eager codec)'
 table 'Codec: cookiesession vs the token libraries (baseline: cookiesession)' \
-	-filter '.name:Codec' \
+	-filter '.name:Codec .unit:(sec/op OR wire-bytes OR allocs/op)' \
 	-col '/lib@(cookiesession cookiesession-typed jwt jwt-struct jwe jwe-struct)'
 table 'Codec: the floor (baseline: raw XChaCha20-Poly1305 + base64url)' \
-	-filter '.name:Codec' \
+	-filter '.name:Codec .unit:(sec/op OR allocs/op)' \
 	-col '/lib@(floor codec-raw codec cookiesession)'
 table 'Requests: cookiesession middleware vs gorilla/sessions by hand and JWT/JWE behind a small middleware (baseline: gorilla)' \
-	-filter '.name:Middleware' \
+	-filter '.name:Middleware .unit:(sec/op OR wire-bytes OR allocs/op)' \
 	-col '/lib@(gorilla cookiesession jwt jwe)'
 table 'Overhead of the middleware on a request that does not use the session' \
 	-filter '.name:Overhead' \
