@@ -60,6 +60,11 @@ type Migration struct {
 	// as modified, so it is saved in cookiesession's format on the same
 	// response.
 	//
+	// The migrated session must fit Config.MaxSize and MaxChunks; if it
+	// does not, Load's work is dropped and the error, wrapping ErrMigration
+	// and ErrTooLarge, goes to Config.ErrorHook. A migrated session did not
+	// come from a cookiesession cookie, so its IsNew reports true.
+	//
 	// r's context is the request's context, in which FromContext finds no
 	// session. For Manager.LoadHeader and Manager.LoadCookies, r is a
 	// stand-in that carries only their cookies, as its Cookie header, and
@@ -217,6 +222,13 @@ func (m *Manager) migrate(ctx context.Context, r *http.Request, st *state, lines
 	}
 	tmp.st.accessed = st.accessed
 	tmp.st.modified = true
+	// A migrated session that can never be saved would fail every request
+	// until the legacy cookie expires: give it up now instead, so that the
+	// request goes on with a fresh session and the legacy cookie is deleted.
+	trial := tmp.st
+	if _, err := m.save(&trial, m.nowUnix()); err != nil {
+		return fmt.Errorf("%w: %w", ErrMigration, err)
+	}
 	*st = tmp.st
 	return nil
 }

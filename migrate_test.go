@@ -2,6 +2,7 @@ package cookiesession
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -498,5 +499,72 @@ func TestMigrationConfig(t *testing.T) {
 	}
 	if _, err := New(kr, Config{Migration: Migration{Cookies: many[:maxLegacyCookies], Load: load}}); err != nil {
 		t.Errorf("%d cookies: %v", maxLegacyCookies, err)
+	}
+}
+
+// A legacy session too large for the new cookies is dropped at once, not
+// left to fail every request's save until the legacy cookie expires.
+func TestMigrationTooLarge(t *testing.T) {
+	e := newMigEnv(t, Config{Migration: Migration{Cookies: migCookies, Load: func(_ *http.Request, s *Session) error {
+		big := make([]byte, 2*DefaultMaxSize)
+		rand.Read(big) // incompressible
+		return s.Set("big", big)
+	}}})
+	r := e.serve(t, "/", "old=visits-41")
+	if r.body != "visits 1, half false" {
+		t.Errorf("body %q, want a fresh session", r.body)
+	}
+	if diff := cmp.Diff([]string{delOld}, r.deleted); diff != "" {
+		t.Errorf("deleted (-want +got):\n%s", diff)
+	}
+	if len(e.hook.errs) != 1 || !errors.Is(e.hook.errs[0], ErrMigration) || !errors.Is(e.hook.errs[0], ErrTooLarge) {
+		t.Errorf("ErrorHook got %v, want ErrMigration wrapping ErrTooLarge", e.hook.errs)
+	}
+}
+
+// BenchmarkMigration measures loading and saving a session, as the
+// middleware does, without a Migration, with one on a request that carries
+// only a cookiesession cookie, and with one migrating a legacy cookie.
+func BenchmarkMigration(b *testing.B) {
+	kr, err := NewKeyring(testKey(b, 1, 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	legacy := &legacyFormat{}
+	plain, _ := New(kr, Config{Name: "cs"})
+	migrating, _ := New(kr, Config{Name: "cs", Migration: Migration{Cookies: migCookies, Load: legacy.load}})
+	s, _ := plain.LoadHeader(context.Background(), "")
+	s.Set("visits", 41)
+	lines, err := plain.SetCookieHeaders(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sealed, _, _ := strings.Cut(lines[0], ";")
+	other := "a=1; b=2; _ga=GA1.2.3; theme=dark; " + sealed
+	for _, bc := range []struct {
+		name   string
+		m      *Manager
+		cookie string
+	}{
+		{"no Migration", plain, other},
+		{"Migration, new cookie", migrating, other},
+		{"Migration, legacy cookie", migrating, "a=1; b=2; _ga=GA1.2.3; theme=dark; old=visits-41"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := bc.m.LoadHeader(context.Background(), bc.cookie)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n, _, _ := Get[int](s, "visits")
+				if n != 41 {
+					b.Fatalf("visits %d", n)
+				}
+				if _, err := bc.m.SetCookieHeaders(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
