@@ -172,6 +172,8 @@ func TestDjangoVerify(t *testing.T) {
 		{"a second past it", djangoSign(djangoSecret, session, now-maxAge-1), errDjangoExpired},
 		{"no separator", "abc", errDjangoSignature},
 		{"signature not base64", session + ":1xUuzw:***", errDjangoSignature},
+		// The same bytes as the right signature, but not Django's spelling.
+		{"signature with other trailing bits", respell(djangoSign(djangoSecret, session, now)), errDjangoSignature},
 		{"empty", "", errDjangoSignature},
 		{"signed, no timestamp", signRaw(session), errDjangoPayload},
 		{"signed, bad timestamp", signRaw(session + ":!!"), errDjangoPayload},
@@ -193,6 +195,14 @@ func TestDjangoVerify(t *testing.T) {
 			}
 		})
 	}
+}
+
+// respell changes the last character of a value's signature to one that
+// decodes to the same bytes: 32 bytes in base64 leave 2 bits unused.
+func respell(value string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, value[len(value)-1])
+	return value[:len(value)-1] + string(alphabet[last^1])
 }
 
 // signRaw signs value (payload and timestamp) with the test secret.
@@ -217,4 +227,28 @@ func TestBase62(t *testing.T) {
 			t.Errorf("base62(%q) (-want +got):\n%s", tc.in, diff)
 		}
 	}
+}
+
+// FuzzDjangoVerify: the check never panics, and accepts only values signed
+// with the key, whatever their payload.
+func FuzzDjangoVerify(f *testing.F) {
+	now := testNow.Unix()
+	f.Add(djangoSign(djangoSecret, base64.RawURLEncoding.EncodeToString([]byte(`{"visits":41}`)), now), false)
+	f.Add("eyJ2aXNpdHMiOjQxLCJ1c2VyIjoiYWRhIn0:1xUuzw:UbfGDwukHaOU1-7fRDreltLQB9S1MQfjy2z_X2M_u5Y", false)
+	f.Add(".eJyrVirLLM4sKVayMjHUUSotTi1SslJKTElU0lHKyy9JBXFychTK84uyFRLzUhTy8hUKchIrFUYFRwVHBUkSVKoFAJFGMlQ", true)
+	f.Add("", true)
+	f.Fuzz(func(t *testing.T, value string, sign bool) {
+		if sign {
+			// Sign the fuzzed text, to reach the code after the signature.
+			value = signRaw(value)
+		}
+		ds := &djangoSessions{SecretKey: djangoSecret, Now: func() time.Time { return testNow }}
+		_, err := ds.verify(value)
+		if err == nil {
+			signed, sig, _ := cut(value)
+			if signRaw(signed) != signed+":"+sig {
+				t.Fatalf("accepted a value with a wrong signature: %q", value)
+			}
+		}
+	})
 }
