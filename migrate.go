@@ -18,11 +18,13 @@ const maxLegacyCookies = 16
 // application reads the old cookie when a request has no cookiesession
 // cookie, writes only the new one, and deletes the old one.
 //
-// Load is called only on requests that use their session, carry at least
-// one of Cookies, and carry no cookiesession cookie that opens (none at all,
-// or one that was rejected, whose error is still reported). It is never
-// called when a cookiesession cookie opened: that session wins, and the
-// legacy cookies are only deleted.
+// Load is called when a session is loaded (by the middleware, at the
+// request's first use of its session; by Manager.Load and its siblings,
+// at once) from a request that carries at least one of Cookies and no
+// cookiesession cookie that opens: none at all, or one that was rejected,
+// whose error is still reported. It is never called when a cookiesession
+// cookie opened: that session wins, and the legacy cookies are only
+// deleted.
 //
 // Load must check the legacy cookie itself, exactly as the old application
 // did: its signature or MAC, its expiry or maximum age, and anything the old
