@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -203,9 +204,10 @@ func (m *Manager) migrate(ctx context.Context, r *http.Request, st *state, lines
 			Proto:      "HTTP/1.1",
 			ProtoMajor: 1,
 			ProtoMinor: 1,
-			Header:     http.Header{"Cookie": lines},
+			Header:     http.Header{"Cookie": slices.Clone(lines)},
 		}).WithContext(ctx)
-	} else if r.Context() != ctx {
+	} else {
+		// The middleware's request carries the session in its context.
 		r = r.WithContext(ctx)
 	}
 	tmp := &Session{m: m, loaded: true, st: *st}
