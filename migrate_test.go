@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"slices"
 	"strconv"
@@ -567,4 +569,67 @@ func BenchmarkMigration(b *testing.B) {
 			}
 		})
 	}
+}
+
+// A rolling deploy, through one browser's cookie jar: an old server that
+// keeps its count in the legacy cookie, and a new one that migrates it. Both
+// keep answering; once migrated, the new cookie wins on new servers, and an
+// old server, which cannot read it, starts over.
+func TestMigrationRollingDeploy(t *testing.T) {
+	legacy := &legacyFormat{}
+	hook := &mwHook{}
+	kr, err := NewKeyring(testKey(t, 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(kr, Config{Name: "cs", Insecure: true, ErrorHook: hook.record,
+		Migration: Migration{Cookies: []LegacyCookie{{Name: "old2"}}, Load: legacy.load}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newSrv := httptest.NewServer(m.Middleware(http.HandlerFunc(visits)))
+	defer newSrv.Close()
+	oldSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := 0
+		if c, err := r.Cookie("old2"); err == nil {
+			n, _ = strconv.Atoi(strings.TrimPrefix(c.Value, "visits-"))
+		}
+		http.SetCookie(w, &http.Cookie{Name: "old2", Value: "visits-" + strconv.Itoa(n+1), Path: "/"})
+		fmt.Fprintf(w, "visits %d", n+1)
+	}))
+	defer oldSrv.Close()
+
+	// Both listen on 127.0.0.1, so the jar sends both the same cookies, as
+	// a browser does behind a load balancer.
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	for i, step := range []struct {
+		srv   *httptest.Server
+		want  string
+		calls int
+	}{
+		{oldSrv, "visits 1", 0},
+		{oldSrv, "visits 2", 0},
+		{newSrv, "visits 3, half false", 1}, // migrated
+		{newSrv, "visits 4, half false", 0},
+		{oldSrv, "visits 1", 0},             // the old server cannot read the new cookie
+		{newSrv, "visits 5, half false", 0}, // the new cookie wins; old2 is deleted
+		{newSrv, "visits 6, half false", 0},
+		{oldSrv, "visits 1", 0},
+	} {
+		calls := legacy.callCount()
+		resp, err := client.Get(step.srv.URL + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := strings.TrimSpace(string(body)); got != step.want || resp.StatusCode != http.StatusOK {
+			t.Errorf("step %d: %d %q, want %q", i, resp.StatusCode, got, step.want)
+		}
+		if got := legacy.callCount() - calls; got != step.calls {
+			t.Errorf("step %d: hook called %d times, want %d", i, got, step.calls)
+		}
+	}
+	hook.mwWantErrs(t)
 }
