@@ -9,7 +9,8 @@
 // page 42 times.", a cookiesession cookie (named "cookiesession") and the
 // deletion of the legacy cookie.
 //
-// Run it from this directory, a module of its own:
+// Run it from this directory, a module of its own (from the repository's
+// root: go -C examples/migrate run .):
 //
 //	go run .                              # http://localhost:8080/visits
 //	go run . -addr 127.0.0.1:0            # any free port
