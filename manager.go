@@ -237,7 +237,7 @@ func (m *Manager) nowUnix() int64 { return m.now().Unix() }
 // Load returns the session carried by r's Cookie headers. It always returns
 // a usable session. If r carried session cookies that could not be used,
 // the session is new and the error says why: it wraps one of the errors
-// Codec.Open returns, or ErrRejected.
+// Codec.Open returns, ErrRejected, or ErrMigration (see Config.Migration).
 func (m *Manager) Load(r *http.Request) (*Session, error) {
 	return m.loadLines(r.Context(), r, r.Header["Cookie"])
 }
