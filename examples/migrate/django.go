@@ -51,7 +51,9 @@ const djangoMaxPayload = 64 << 10
 // The signature covers the compression flag, and the payload is inflated
 // only after it checks. It handles DEFAULT_HASHING_ALGORITHM "sha256" (the
 // default since Django 3.1, and the only one since 4.0); it does not try
-// SECRET_KEY_FALLBACKS.
+// SECRET_KEY_FALLBACKS. Like Django's backend, it applies SESSION_COOKIE_AGE
+// to every session and ignores a per-session "_session_expiry", which is
+// copied over as any other key.
 type djangoSessions struct {
 	// Cookie is SESSION_COOKIE_NAME. Default: "sessionid".
 	Cookie string
