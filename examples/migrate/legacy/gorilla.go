@@ -58,6 +58,13 @@ type GorillaConfig struct {
 // inner value decrypted and gob-decoded, within MaxValueLen. Types the
 // application stored in its sessions must be registered with gob.Register,
 // as the application did.
+//
+// encoding/gob is not hardened against adversarial input (its
+// documentation says so), which is why only authenticated bytes reach it.
+// Decode guards the one map it owns, session.Values, against a forged
+// element count; a map inside a type the application registered is made
+// by gob, with the count the stream gives, so only those who hold a hash
+// key can make gob run out of memory with one.
 type Gorilla struct {
 	cookie string
 	keys   []gorillaKey
@@ -175,7 +182,11 @@ func (g *Gorilla) Decode(value string) (map[string]any, error) {
 		cipher.NewCTR(key.block, iv).XORKeyStream(ct, ct)
 		plain = ct
 	}
-	var values map[any]any
+	// Not nil: gob would make a nil map with room for as many entries as
+	// the stream claims, and a forged count of 2^36 takes more memory than
+	// the machine has. Into this map, it adds entries one by one, and runs
+	// out of input at once.
+	values := map[any]any{}
 	if err := gob.NewDecoder(bytes.NewReader(plain)).Decode(&values); err != nil {
 		return nil, fmt.Errorf("gorilla session: %w: gob: %w", ErrPayload, err)
 	}

@@ -100,6 +100,7 @@ func TestGorillaDecode(t *testing.T) {
 		{"signed, too short to decrypt", gorillaSign(testHashKey, strconv.FormatInt(now, 10)+"|"+base64.URLEncoding.EncodeToString([]byte("short"))), nil, ErrPayload},
 		{"signed, not gob", gorillaSeal(both, now, []byte("not gob at all")), nil, ErrPayload},
 		{"signed, an int key", gorillaSeal(both, now, gorillaGob(t, map[any]any{7: "seven"})), nil, ErrPayload},
+		{"signed, a forged map count", gorillaSeal(both, now, hugeMapGob(t)), nil, ErrPayload},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			keys := tc.keys
@@ -118,6 +119,24 @@ func TestGorillaDecode(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hugeMapGob is session.Values with one entry, whose element count says
+// 2^36: gob would make a map that large if it made the map.
+func hugeMapGob(t testing.TB) []byte {
+	t.Helper()
+	b := gorillaGob(t, map[any]any{"a": 1})
+	// The type's message, then the value's: its length, the type id, a
+	// zero delta, the count (1), the key's type name.
+	i := bytes.Index(b, []byte("\x01\x06string"))
+	second := 1 + int(b[0])
+	if i < 0 || second >= i || b[second] >= 0x7f-5 {
+		t.Fatalf("unexpected gob stream % x", b)
+	}
+	out := append(bytes.Clone(b[:i]), 0xfb, 0x10, 0, 0, 0, 0) // 2^36: 5 bytes, big-endian
+	out = append(out, b[i+1:]...)
+	out[second] += 5
+	return out
 }
 
 // tamper changes one character in the middle of a base64 value.
@@ -167,6 +186,7 @@ func FuzzGorillaDecode(f *testing.F) {
 	f.Add(string(session), true)
 	f.Add("", false)
 	f.Add("garbage with no MAC", true)
+	f.Add(string(hugeMapGob(f)), true)
 	g := testGorilla(f, both)
 	f.Fuzz(func(t *testing.T, value string, sign bool) {
 		if sign {

@@ -40,8 +40,9 @@ type Cookies struct {
 }
 
 var (
-	mu    sync.Mutex
-	cache = map[int64]Cookies{}
+	mu     sync.Mutex
+	cache  = map[int64]Cookies{}
+	python = sync.OnceValue(Python) // looked for once
 )
 
 // Make returns cookies that Django signed at now, with Secret (Wrongkey:
@@ -55,15 +56,15 @@ func Make(t testing.TB, now time.Time) Cookies {
 	if c, ok := cache[now.Unix()]; ok {
 		return c
 	}
-	python := Python()
-	if python == "" {
+	py := python()
+	if py == "" {
 		const why = "no python3 with Django (apt-get install python3-django, or set DJANGO_PYTHON)"
 		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
 			t.Fatal(why + "; CI is true, so this fails instead of skipping")
 		}
 		t.Skip(why)
 	}
-	cmd := exec.Command(python, "-", Secret, OtherSecret, strconv.FormatInt(now.Unix(), 10))
+	cmd := exec.Command(py, "-", Secret, OtherSecret, strconv.FormatInt(now.Unix(), 10))
 	cmd.Stdin = bytes.NewReader(script)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
