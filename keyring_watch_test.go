@@ -181,7 +181,7 @@ func TestWatchSchedule(t *testing.T) {
 		if diff := cmp.Diff([]KeyInfo{{1, KeyPrimary}, {2, KeyDecryptOnly}}, kr.Keys()); diff != "" {
 			t.Fatalf("after the reload (-want +got):\n%s", diff)
 		}
-		<-time.After(start.Add(time.Minute).Sub(time.Now()) - time.Nanosecond)
+		<-time.After(time.Until(start.Add(time.Minute)) - time.Nanosecond)
 		if kr.Primary() != 1 {
 			t.Fatal("promoted early")
 		}
