@@ -299,3 +299,35 @@ func TestHotPathCost(t *testing.T) {
 		t.Fatalf("counting allocates %v times", n)
 	}
 }
+
+// TestSpecScheduleExample parses the example file of SPEC.md §10.1, with its
+// comment and scheduled rotation.
+func TestSpecScheduleExample(t *testing.T) {
+	spec, err := readFile("SPEC.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(spec, "and as a file, with comments and a scheduled rotation (10.4):\n\n")
+	if !ok {
+		t.Fatal("SPEC.md no longer has the example file")
+	}
+	block, _, _ := strings.Cut(after, "\n\n")
+	kr, err := ParseKeyring(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	T, _ := time.Parse(time.RFC3339, "2026-12-01T10:00:00Z")
+	D, _ := time.Parse(time.RFC3339, "2026-12-15T10:05:00Z")
+	want := []KeyStats{
+		{ID: 0x5eed0001, State: KeyPrimary, DisabledFrom: D},
+		{ID: 0x5eed0002, State: KeyDecryptOnly, PrimaryFrom: T},
+	}
+	kr.SetClock(func() time.Time { return T.Add(-time.Second) })
+	if diff := cmp.Diff(want, kr.Stats()); diff != "" {
+		t.Fatalf("before T (-want +got):\n%s", diff)
+	}
+	kr.SetClock(func() time.Time { return T })
+	if kr.Primary() != 0x5eed0002 {
+		t.Fatalf("at T the primary is %v", kr.Primary())
+	}
+}
