@@ -7,22 +7,47 @@
 //
 // # Making a keyring
 //
-//	cookiesession keygen
+//	cookiesession keygen [-o file]
 //
 // prints a new keyring, holding one primary key, in the text form that
 // cookiesession.ParseKeyring reads (SPEC.md §10). The output is a secret:
 // send it straight to a secret store or an environment variable, such as
-// COOKIESESSION_KEYS.
+// COOKIESESSION_KEYS, or write it with -o.
+//
+// -o file writes the keyring to the file instead of standard output, with
+// mode 0600, replacing the file atomically (a new file renamed over it), so
+// that a process watching the file never reads half of it. Prefer it to
+// "> file", which makes a file that every user can read.
 //
 // # Rotating keys
 //
-//	cookiesession rotate [-f file] [step]
+//	cookiesession rotate [-f file] [-o file] [step]
 //
 // reads a keyring from the file, or from standard input, and prints the
-// changed keyring on standard output. Without a step it adds a new primary
-// key and keeps the old primary as decrypt-only, which suits a single
-// instance. With several instances, rotate in stages, one step per run, and
-// deploy each result everywhere before the next step:
+// changed keyring on standard output, or writes it with -o. Without a step
+// it adds a new primary key and keeps the old primary as decrypt-only, which
+// suits a single instance.
+//
+// With several instances, rotate in one step with a scheduled promotion:
+//
+//	-schedule duration  add a new key, decrypt-only until this long from
+//	                    now, then primary (as 10m or 2h); the old primary
+//	                    then becomes decrypt-only, and stops opening
+//	                    sessions at the promotion plus -lifetime plus 5
+//	                    minutes (the largest clock skew allowance)
+//	-lifetime duration  with -schedule: the longest lifetime of a session,
+//	                    Config.Lifetime or the longest expiry the application
+//	                    sets with SetExpiry (default 336h, 14 days)
+//
+// Deploy the result to every instance before the promotion: each instance
+// loads the new key as decrypt-only and promotes it when its own clock
+// reaches the time (SPEC.md §10.4). The keyring starts with a comment that
+// says when. For example, with instances that reload keys.txt:
+//
+//	cookiesession rotate -schedule 10m -f keys.txt -o keys.txt
+//
+// Or rotate in stages, one step per run, and deploy each result everywhere
+// before the next step:
 //
 //	-add         add a new decrypt-only key (its ID goes to standard error)
 //	-promote ID  make decrypt-only key ID the primary; the old primary
@@ -34,9 +59,9 @@
 // An ID is the 8 hexadecimal digits of the keyring text. The primary key can
 // be neither disabled nor removed: promote another key first. For example:
 //
-//	cookiesession rotate -add < keys.txt > keys2.txt
-//	cookiesession rotate -promote 1a2b3c4d < keys2.txt > keys3.txt
-//	cookiesession rotate -remove 0badcafe < keys3.txt > keys4.txt
+//	cookiesession rotate -add -f keys.txt -o keys2.txt
+//	cookiesession rotate -promote 1a2b3c4d -f keys2.txt -o keys3.txt
+//	cookiesession rotate -remove 0badcafe -f keys3.txt -o keys4.txt
 //
 // # Inspecting a cookie
 //
@@ -49,8 +74,9 @@
 // expires (RFC 3339, UTC), whether it was compressed, the session ID, and the
 // session's values as a JSON object.
 //
-// The cookie comes from the arguments, or from standard input if there are
-// none. It may be a bare value, read as the value of the cookie -name names
+// The cookie comes from standard input, or from the arguments if there are
+// any. Prefer standard input: a cookie in the arguments shows up in ps and
+// in the shell's history, and it is a live session. It may be a bare value, read as the value of the cookie -name names
 // (default "session"), or a whole Cookie header such as
 // "session=2.AQ...; session.1=xY...; theme=dark", which may carry a session
 // split over several cookies. A leading "Cookie:" is ignored, as is the
@@ -82,6 +108,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cookiesession/cookiesession"
 )
@@ -101,8 +128,8 @@ func main() {
 }
 
 const usageText = `usage:
-  cookiesession keygen
-  cookiesession rotate [-f file] [-add | -promote ID | -disable ID | -enable ID | -remove ID]
+  cookiesession keygen [-o file]
+  cookiesession rotate [-f file] [-o file] [-add | -schedule duration [-lifetime duration] | -promote ID | -disable ID | -enable ID | -remove ID]
   cookiesession inspect [-keys file] [-name session] [-purpose p] [-max-chunks n] [cookie]
 
 Run "go doc github.com/cookiesession/cookiesession/cmd/cookiesession" for details.
@@ -180,7 +207,8 @@ func fail(stderr io.Writer, cmd string, status int, format string, a ...any) int
 }
 
 func keygen(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("keygen", "", stderr)
+	fs := newFlagSet("keygen", "[-o file]", stderr)
+	out := fs.String("o", "", "write the keyring to `file`, with mode 0600, instead of standard output")
 	if st := parseFlags(fs, args); st >= 0 {
 		return st
 	}
@@ -195,7 +223,9 @@ func keygen(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "keygen", exitFail, "%v", err)
 	}
-	fmt.Fprintln(stdout, kr.Marshal())
+	if err := writeKeyring(*out, stdout, kr.Marshal()+"\n"); err != nil {
+		return fail(stderr, "keygen", exitFail, "%v", err)
+	}
 	return exitOK
 }
 
@@ -259,9 +289,12 @@ func readKeyring(path string, stdin io.Reader) (*cookiesession.Keyring, error) {
 
 func rotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const cmd = "rotate"
-	fs := newFlagSet(cmd, "[-f file] [-add | -promote ID | -disable ID | -enable ID | -remove ID]", stderr)
+	fs := newFlagSet(cmd, "[-f file] [-o file] [-add | -schedule duration [-lifetime duration] | -promote ID | -disable ID | -enable ID | -remove ID]", stderr)
 	file := fs.String("f", "", "read the keyring from `file` instead of standard input")
+	out := fs.String("o", "", "write the keyring to `file`, with mode 0600, instead of standard output")
 	add := fs.Bool("add", false, "add a new decrypt-only key; its ID goes to standard error")
+	schedule := fs.Duration("schedule", 0, "add a new key that becomes primary this `long` from now, and end the old primary after -lifetime")
+	lifetime := fs.Duration("lifetime", cookiesession.DefaultLifetime, "with -schedule: the longest `lifetime` of a session (Config.Lifetime, or the longest SetExpiry)")
 	var promote, disable, enable, remove keyIDFlag
 	fs.Var(&promote, "promote", "make decrypt-only key `ID` the primary key")
 	fs.Var(&disable, "disable", "disable key `ID`, which then opens nothing")
@@ -274,13 +307,31 @@ func rotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail(stderr, cmd, exitUsage, "unexpected argument %q (the keyring comes from standard input or -f)", fs.Arg(0))
 	}
 	var steps []string
+	lifetimeSet := false
 	fs.Visit(func(f *flag.Flag) {
-		if f.Name != "f" && (f.Name != "add" || *add) {
+		switch f.Name {
+		case "f", "o":
+		case "lifetime":
+			lifetimeSet = true
+		case "add":
+			if *add {
+				steps = append(steps, "-add")
+			}
+		default:
 			steps = append(steps, "-"+f.Name)
 		}
 	})
 	if len(steps) > 1 {
 		return fail(stderr, cmd, exitUsage, "%s: give at most one step per run", strings.Join(steps, " and "))
+	}
+	scheduled := len(steps) == 1 && steps[0] == "-schedule"
+	switch {
+	case lifetimeSet && !scheduled:
+		return fail(stderr, cmd, exitUsage, "-lifetime goes with -schedule")
+	case scheduled && *schedule <= 0:
+		return fail(stderr, cmd, exitUsage, "-schedule %v: give a duration after now, such as 10m", *schedule)
+	case *lifetime <= 0 || *lifetime > maxLifetime:
+		return fail(stderr, cmd, exitUsage, "-lifetime %v: give a duration from 1s to 400 days (9600h)", *lifetime)
 	}
 
 	kr, err := readKeyring(*file, stdin)
@@ -306,8 +357,15 @@ func rotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			err = st.run(id)
 		}
 	}
+	var comment string
 	switch {
 	case done != "":
+	case scheduled:
+		id, comment, err = scheduleKey(kr, now(), *schedule, *lifetime)
+		if err != nil {
+			return fail(stderr, cmd, exitFail, "%v", err)
+		}
+		done = comment
 	case *add:
 		id, err = addKey(kr)
 		done = "added key %v as decrypt-only; promote it once every instance has it"
@@ -315,13 +373,65 @@ func rotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		id, err = kr.Rotate()
 		done = "added key %v as primary; the old primary is decrypt-only"
 	}
-	msg := fmt.Sprintf(done, id)
 	if err != nil {
 		return fail(stderr, cmd, exitFail, "%s", stepError(kr, id, err))
 	}
-	fmt.Fprintln(stdout, kr.Marshal())
+	msg := done
+	text := kr.Marshal() + "\n"
+	if comment != "" {
+		text = "# " + comment + "\n" + text
+	} else {
+		msg = fmt.Sprintf(done, id)
+	}
+	if err := writeKeyring(*out, stdout, text); err != nil {
+		return fail(stderr, cmd, exitFail, "%v", err)
+	}
 	fmt.Fprintf(stderr, "cookiesession rotate: %s\n", msg)
 	return exitOK
+}
+
+// maxLifetime is the longest session lifetime the library allows: 400 days.
+const maxLifetime = 400 * 24 * time.Hour
+
+// maxSkew is the largest clock skew allowance a Codec takes
+// (Options.ClockSkew): the margin a scheduled end of a key leaves after the
+// last session sealed under it has expired (SPEC.md §10.4).
+const maxSkew = 5 * time.Minute
+
+// now is the clock of -schedule; tests replace it.
+var now = time.Now
+
+// scheduleKey adds a new key to kr as decrypt-only, schedules it to become
+// primary after wait, and schedules the current primary to stop opening
+// sessions once the longest session sealed under it has expired. It
+// returns the new key's ID and a one-line description of the schedule.
+func scheduleKey(kr *cookiesession.Keyring, now time.Time, wait, lifetime time.Duration) (cookiesession.KeyID, string, error) {
+	for _, k := range kr.Stats() {
+		if !k.PrimaryFrom.IsZero() && k.PrimaryFrom.After(now) {
+			return 0, "", fmt.Errorf("%w: key %v is already scheduled to become primary at %s; run -schedule again after that",
+				cookiesession.ErrKeyState, k.ID, k.PrimaryFrom.Format(time.RFC3339))
+		}
+	}
+	old := kr.Primary()
+	id, err := addKey(kr)
+	if err != nil {
+		return 0, "", err
+	}
+	at := now.Add(wait)
+	if err := kr.PromoteAt(id, at); err != nil {
+		return 0, "", err
+	}
+	for _, k := range kr.Stats() {
+		if k.ID == id {
+			at = k.PrimaryFrom // rounded up to the second
+		}
+	}
+	end := at.Add(lifetime + maxSkew)
+	if err := kr.DisableAt(old, end); err != nil {
+		return 0, "", err
+	}
+	return id, fmt.Sprintf("added key %v as decrypt-only; it becomes primary at %s, and key %v stops opening sessions at %s. Deploy this keyring to every instance before %s.",
+		id, at.UTC().Format(time.RFC3339), old, end.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339)), nil
 }
 
 // addKey adds a new random key to kr as decrypt-only.
