@@ -3,8 +3,10 @@ package cookiesession
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"time"
@@ -31,9 +33,17 @@ type KeySource func(ctx context.Context) (string, error)
 // file replaced by rename (Vault Agent, systemd credentials,
 // "cookiesession rotate -o"). A file rewritten in place can be read half
 // written: write keyring files by rename.
+//
+// Opening a path through symbolic links is not one step: an open can
+// follow "..data" to the old directory just as the kubelet deletes it, and
+// find nothing. Such an open is tried again, at most twice, before the
+// error is returned.
 func FileKeySource(path string) KeySource {
 	return func(context.Context) (string, error) {
 		f, err := os.Open(path)
+		for try := 0; try < 2 && errors.Is(err, fs.ErrNotExist); try++ {
+			f, err = os.Open(path)
+		}
 		if err != nil {
 			return "", err
 		}
