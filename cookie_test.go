@@ -101,7 +101,6 @@ func TestNewConfigValidation(t *testing.T) {
 // Browsers match the __Host- and __Secure- prefixes case-insensitively
 // (RFC 6265bis; Chrome, Firefox and Safari enforce "__host-" too), so these
 // cookies would be refused like their canonical spellings.
-// Library bug: cookieAttrs uses the case-sensitive strings.HasPrefix.
 func TestNewConfigPrefixCaseInsensitive(t *testing.T) {
 	kr, err := NewKeyring(testKey(t, 1, 1))
 	if err != nil {

@@ -123,19 +123,16 @@ type Config struct {
 // Manager loads and saves sessions in cookies, as middleware or by hand.
 // Make one with [New]; it is safe for concurrent use.
 type Manager struct {
-	codec      *Codec
-	names      []string // chunk cookie names: Name, Name.1, ...
-	attrs      string   // attributes after the value, less Max-Age
-	lifetime   int64    // seconds
-	idle       int64    // seconds; 0: none
-	browser    bool
-	saveEvery  bool
-	maxChunks  int
-	maxSize    int
-	validate   func(context.Context, *Session) error
-	hook       func(*http.Request, error)
-	saveFailed func(http.ResponseWriter, *http.Request, error)
-	now        func() time.Time
+	cookieLayout // names, attributes, chunking and budgets of the cookies
+	codec        *Codec
+	lifetime     int64 // seconds
+	idle         int64 // seconds; 0: none
+	browser      bool
+	saveEvery    bool
+	validate     func(context.Context, *Session) error
+	hook         func(*http.Request, error)
+	saveFailed   func(http.ResponseWriter, *http.Request, error)
+	now          func() time.Time
 }
 
 // New returns a Manager that seals sessions with kr. Every Config field is
@@ -169,14 +166,15 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 		return bad("Lifetime %v is not a whole number of seconds from 1s to 400 days", cfg.Lifetime)
 	case cfg.IdleTimeout < 0 || cfg.IdleTimeout > cfg.Lifetime || cfg.IdleTimeout%time.Second != 0:
 		return bad("IdleTimeout %v is not a whole number of seconds from 0 to Lifetime (%v)", cfg.IdleTimeout, cfg.Lifetime)
-	case cfg.MaxChunks < 1 || cfg.MaxChunks > maxChunksLimit:
-		return bad("MaxChunks %d is outside 1..%d", cfg.MaxChunks, maxChunksLimit)
-	case cfg.MaxSize < minMaxSize:
-		return bad("MaxSize %d is under %d", cfg.MaxSize, minMaxSize)
 	case cfg.Codec.Now != nil:
 		return bad("set Config.Now, not Config.Codec.Now")
 	}
-	attrs, err := cookieAttrs(&cfg)
+	layout, err := newCookieLayout(cookieSpec{
+		name: cfg.Name, path: cfg.Path, domain: cfg.Domain,
+		sameSite: cfg.SameSite, insecure: cfg.Insecure,
+		noHTTPOnly: cfg.AllowScriptAccess, partitioned: cfg.Partitioned,
+		maxChunks: cfg.MaxChunks, maxSize: cfg.MaxSize,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -190,27 +188,16 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{
-		codec:      codec,
-		attrs:      attrs,
-		lifetime:   int64(cfg.Lifetime / time.Second),
-		idle:       int64(cfg.IdleTimeout / time.Second),
-		browser:    cfg.BrowserSession,
-		saveEvery:  cfg.SaveEveryRequest,
-		maxChunks:  cfg.MaxChunks,
-		maxSize:    cfg.MaxSize,
-		validate:   cfg.Validate,
-		hook:       cfg.ErrorHook,
-		saveFailed: cfg.SaveFailed,
-		now:        cfg.Now,
-	}
-	// Names up to the hard limit, so that chunks left by a larger MaxChunks
-	// are still recognized and deleted.
-	for i := range maxChunksLimit {
-		name := cfg.Name
-		if i > 0 {
-			name = fmt.Sprintf("%s.%d", cfg.Name, i)
-		}
-		m.names = append(m.names, name)
+		cookieLayout: layout,
+		codec:        codec,
+		lifetime:     int64(cfg.Lifetime / time.Second),
+		idle:         int64(cfg.IdleTimeout / time.Second),
+		browser:      cfg.BrowserSession,
+		saveEvery:    cfg.SaveEveryRequest,
+		validate:     cfg.Validate,
+		hook:         cfg.ErrorHook,
+		saveFailed:   cfg.SaveFailed,
+		now:          cfg.Now,
 	}
 	if m.hook == nil {
 		m.hook = logError
