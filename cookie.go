@@ -314,6 +314,19 @@ func (l *cookieLayout) chunkIndex(name string) int {
 	return i
 }
 
+// quoteMax is the most bytes of attacker input an error quotes.
+const quoteMax = 16
+
+// quoteFew quotes at most the first quoteMax bytes of s, which comes from a
+// request, and says how long s was if that cut it: an error that echoes
+// attacker input must stay small, since it may be logged.
+func quoteFew(s string) string {
+	if len(s) <= quoteMax {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:quoteMax]) + "... (" + strconv.Itoa(len(s)) + " bytes)"
+}
+
 // parseCount splits a first cookie value into its chunk count and text. A
 // value without a count prefix is a whole sealed value: count 1.
 func parseCount(v string) (int, string, error) {
@@ -323,7 +336,7 @@ func parseCount(v string) (int, string, error) {
 	}
 	n, err := strconv.Atoi(digits)
 	if err != nil || len(digits) > 2 || digits[0] == '0' || n < 2 || strconv.Itoa(n) != digits {
-		return 0, "", fmt.Errorf("%w: bad chunk count %q", ErrMalformed, digits)
+		return 0, "", fmt.Errorf("%w: bad chunk count %s", ErrMalformed, quoteFew(digits))
 	}
 	return n, text, nil
 }

@@ -164,7 +164,7 @@ func ExampleSession_SetExpiry() {
 
 	// "Remember me": a persistent cookie for 30 days, though the
 	// configuration asks for browser-session cookies.
-	s.SetExpiry(30 * 24 * time.Hour)
+	s.SetExpiry(cookiesession.Expiry{Lifetime: 30 * 24 * time.Hour})
 	fmt.Println("remember me:", s.Expiry())
 	lines, _ := m.SetCookieHeaders(s)
 	fmt.Println(strings.Contains(lines[0], "Max-Age=2592000"))

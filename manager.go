@@ -10,8 +10,15 @@ import (
 
 // Defaults for [Config] fields left at their zero value.
 const (
-	// DefaultName is the default Config.Name.
-	DefaultName = "session"
+	// DefaultName is the default Config.Name when the configuration allows
+	// the __Host- prefix: Secure (Insecure false), Path "/" and no Domain.
+	// Browsers accept a __Host- cookie only from a secure origin (or
+	// http://localhost), and never one set with a Domain, so a sibling
+	// subdomain cannot plant a cookie of that name to shadow the session.
+	DefaultName = "__Host-session"
+	// DefaultPlainName is the default Config.Name when the configuration
+	// does not allow the __Host- prefix.
+	DefaultPlainName = "session"
 	// DefaultLifetime is the default Config.Lifetime: two weeks, as Django.
 	DefaultLifetime = 14 * 24 * time.Hour
 	// DefaultMaxChunks is the default Config.MaxChunks: 3 cookies.
@@ -31,7 +38,9 @@ type Config struct {
 	// Name is the session cookie's name. When a session is split over
 	// several cookies, the others are Name.1, Name.2 and so on. A name
 	// starting with __Host- needs Path "/", no Domain and Secure; one
-	// starting with __Secure- needs Secure. Default: DefaultName ("session").
+	// starting with __Secure- needs Secure. Default: DefaultName
+	// ("__Host-session") when Insecure is false, Path is "/" (or empty) and
+	// Domain is empty; otherwise DefaultPlainName ("session").
 	Name string
 	// Path is the cookie's Path attribute. Default: "/".
 	Path string
@@ -143,11 +152,14 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 	bad := func(format string, a ...any) (*Manager, error) {
 		return nil, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, a...)...)
 	}
-	if cfg.Name == "" {
-		cfg.Name = DefaultName
-	}
 	if cfg.Path == "" {
 		cfg.Path = "/"
+	}
+	if cfg.Name == "" {
+		cfg.Name = DefaultPlainName
+		if !cfg.Insecure && cfg.Path == "/" && cfg.Domain == "" {
+			cfg.Name = DefaultName
+		}
 	}
 	if cfg.SameSite == 0 {
 		cfg.SameSite = http.SameSiteLaxMode

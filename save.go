@@ -29,11 +29,7 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		maxAge := min(exp-now, maxCookieAge)
-		if m.browser && !st.explicit {
-			maxAge = -1
-		}
-		lines = m.appendLines(make([]string, 0, n), text, n, maxAge)
+		lines = m.appendLines(make([]string, 0, n), text, n, m.maxAge(st, now, exp))
 		keep, sealed = n, true
 	}
 	del := st.carried
@@ -59,7 +55,7 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 type keptError struct{ err error }
 
 func (e keptError) Error() string {
-	return "cookiesession: session not renewed, its cookie is kept: " + e.err.Error()
+	return "cookiesession: session not renewed, its cookie is kept: " + unprefixed(e.err)
 }
 
 func (e keptError) Unwrap() error { return e.err }

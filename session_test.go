@@ -35,6 +35,7 @@ func stNew(t testing.TB, cfg Config) stEnv {
 func stManager(t testing.TB, kr *Keyring, clock *testClock, cfg Config) *Manager {
 	t.Helper()
 	cfg.Now = clock.Now
+	plainName(&cfg)
 	m, err := New(kr, cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -267,7 +268,7 @@ func TestSessionModifiedTracking(t *testing.T) {
 		{"delete all", func(s *Session) { s.Delete("a"); s.Delete("b") }, []string{"session delete"}},
 		{"clear", func(s *Session) { s.Clear() }, []string{"session delete"}},
 		{"renew", func(s *Session) { s.Renew() }, []string{"session set"}},
-		{"set expiry", func(s *Session) { s.SetExpiry(time.Hour) }, []string{"session set"}},
+		{"set expiry", func(s *Session) { s.SetExpiry(Expiry{Lifetime: time.Hour}) }, []string{"session set"}},
 	}
 	e := stNew(t, Config{})
 	s := stLoad(t, e.m, "")

@@ -251,7 +251,12 @@ func newHandler(m *cookiesession.Manager) http.Handler {
 			http.Error(w, "Nothing is stored in this session yet, so it has no expiry to set.", http.StatusConflict)
 			return
 		}
-		s.SetExpiry(time.Duration(secs) * time.Second) // 0: back to the default lifetime
+		if secs == 0 {
+			s.ResetExpiry() // back to the default lifetime
+		} else if err := s.SetExpiry(cookiesession.Expiry{Lifetime: time.Duration(secs) * time.Second}); err != nil {
+			fail(w, err)
+			return
+		}
 		reply(w, "This session now expires at %s.", s.Expiry().Format(time.RFC3339))
 	})
 
