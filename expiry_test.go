@@ -189,3 +189,44 @@ func TestExpiryPersists(t *testing.T) {
 		t.Errorf("after Renew: Max-Age %d, want the session's own idle timeout", got)
 	}
 }
+
+// The payload carries the session's own policy (SPEC.md §13), and its
+// decoder rejects flag combinations and idle values no encoder writes.
+func TestExpiryPayloadFlags(t *testing.T) {
+	e := stNew(t, Config{})
+	s := stLoad(t, e.m, "")
+	s.Set("a", 1)
+	if err := s.SetExpiry(Expiry{BrowserClose: true, IdleTimeout: 90 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	p := s.st.appendPayload(nil)
+	var st state
+	if err := st.decodePayload(p); err != nil {
+		t.Fatal(err)
+	}
+	if !st.explicit || !st.browserClose || st.idle != 90 {
+		t.Errorf("decoded explicit %v, browserClose %v, idle %d", st.explicit, st.browserClose, st.idle)
+	}
+	if p[33] != payloadExplicit|payloadBrowser|payloadIdle || p[34] != 90 {
+		t.Fatalf("flags %#x, idle byte %d", p[33], p[34])
+	}
+	edit := func(f func(q []byte) []byte) []byte { return f(append([]byte(nil), p...)) }
+	for _, tt := range []struct {
+		name string
+		p    []byte
+		want error
+	}{
+		{"browser close without own policy", edit(func(q []byte) []byte { q[33] = payloadBrowser; return append(q[:34], q[35:]...) }), ErrUnsupportedVersion},
+		{"idle without own policy", edit(func(q []byte) []byte { q[33] = payloadIdle; return q }), ErrUnsupportedVersion},
+		{"reserved bit", edit(func(q []byte) []byte { q[33] |= 0x08; return q }), ErrUnsupportedVersion},
+		{"idle 0", edit(func(q []byte) []byte { q[34] = 0; return q }), ErrMalformed},
+		{"idle over 400 days", edit(func(q []byte) []byte {
+			return append(append(q[:34:34], 0x80, 0x80, 0x80, 0x80, 0x01), q[35:]...)
+		}), ErrMalformed},
+	} {
+		var st state
+		if err := st.decodePayload(tt.p); !errors.Is(err, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}
