@@ -349,13 +349,13 @@ func TestChunkShrinkGrow(t *testing.T) {
 		from, to int
 		want     []string
 	}{
-		{3, 1, []string{"session set", "session.1 delete", "session.2 delete"}},
+		{3, 1, []string{"session set", "session.2 delete", "session.1 delete"}}, // deletions from the highest index
 		{3, 2, []string{"session set", "session.1 set", "session.2 delete"}},
 		{2, 1, []string{"session set", "session.1 delete"}},
 		{1, 2, []string{"session set", "session.1 set"}},
 		{1, 3, []string{"session set", "session.1 set", "session.2 set"}},
 		{2, 3, []string{"session set", "session.1 set", "session.2 set"}},
-		{3, 0, []string{"session delete", "session.1 delete", "session.2 delete"}},
+		{3, 0, []string{"session.2 delete", "session.1 delete", "session delete"}},
 	}
 	for _, tt := range tests {
 		s := stLoad(t, e.m, header(tt.from))

@@ -299,7 +299,7 @@ func TestChunkTampering(t *testing.T) {
 	}{
 		{"intact", "session=" + a[0] + "; session.1=" + a[1] + "; session.2=" + a[2], nil, nil},
 		{"any pair order", "session.2=" + a[2] + "; x=1; session.1=" + a[1] + "; session=" + a[0], nil, nil},
-		{"dropped middle", "session=" + a[0] + "; session.2=" + a[2], malformed, []string{"session delete", "session.2 delete"}},
+		{"dropped middle", "session=" + a[0] + "; session.2=" + a[2], malformed, []string{"session.2 delete", "session delete"}},
 		{"dropped last", "session=" + a[0] + "; session.1=" + a[1], malformed, nil},
 		{"reordered", "session=" + a[0] + "; session.1=" + a[2] + "; session.2=" + a[1], spliced, nil},
 		{"duplicated", "session=" + a[0] + "; session.1=" + a[1] + "; session.2=" + a[1], spliced, nil},
@@ -309,9 +309,9 @@ func TestChunkTampering(t *testing.T) {
 		{"count removed", "session=" + aText + "; session.1=" + a[1] + "; session.2=" + a[2], spliced, nil},
 		{"count over MaxChunks", "session=4." + aText + "; session.1=" + a[1] + "; session.2=" + a[2], malformed, nil},
 		{"count 10", "session=10." + aText + "; session.1=" + a[1] + "; session.2=" + a[2], malformed, nil},
-		{"chunks without the first", "session.1=" + a[1] + "; session.2=" + a[2], malformed, []string{"session.1 delete", "session.2 delete"}},
+		{"chunks without the first", "session.1=" + a[1] + "; session.2=" + a[2], malformed, []string{"session.2 delete", "session.1 delete"}},
 		{"stale chunk after two", "session=" + two[0] + "; session.1=" + two[1] + "; session.2=" + a[2], nil, []string{"session.2 delete"}},
-		{"stale chunks after one", "session=" + one[0] + "; session.1=junk; session.2=" + a[2], nil, []string{"session.1 delete", "session.2 delete"}},
+		{"stale chunks after one", "session=" + one[0] + "; session.1=junk; session.2=" + a[2], nil, []string{"session.2 delete", "session.1 delete"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

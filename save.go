@@ -36,7 +36,10 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 	if st.destroyed {
 		del |= 1<<m.maxChunks - 1
 	}
-	for i := keep; i < maxChunksLimit; i++ {
+	// Highest index first, so that the first cookie's deletion comes last:
+	// curl (7.88) keeps a deleted cookie when another Set-Cookie follows
+	// its deletion in the same response.
+	for i := maxChunksLimit - 1; i >= keep; i-- {
 		if del&(1<<i) != 0 {
 			lines = append(lines, m.setCookie(i, "", nil, 0))
 		}
