@@ -70,18 +70,24 @@ type Config struct {
 	// request that saves it. Sessions are re-sealed with a later expiry once
 	// a quarter of the timeout has passed since their last seal, so an
 	// active session always has at least three quarters of it left, and
-	// never outlives Lifetime. Whole seconds, at most Lifetime.
-	// Default: 0, no idle timeout.
+	// never outlives Lifetime. This is the sliding expiry that Django gives
+	// with SESSION_SAVE_EVERY_REQUEST. Whole seconds, at most Lifetime.
+	// A session given its own policy with [Session.SetExpiry] has its own
+	// idle timeout instead. Default: 0, no idle timeout.
 	IdleTimeout time.Duration
 	// BrowserSession writes cookies without Max-Age, so browsers drop them
-	// when they close. The sealed expiry still applies. Sessions given an
-	// expiry with [Session.SetExpiry] persist anyway. Default: false.
+	// when they close. The sealed expiry still applies. A session given its
+	// own policy with [Session.SetExpiry] makes its own choice.
+	// Default: false.
 	BrowserSession bool
 	// SaveEveryRequest re-seals the session on every request that is not
-	// answered with a 5xx status, as Django's SESSION_SAVE_EVERY_REQUEST.
-	// It also loads the session on requests that do not use it.
-	// Default: false: save only when a session was modified, its idle
-	// renewal is due, or it was sealed under a key that is no longer primary.
+	// answered with a 5xx status, loading it on requests that do not use
+	// it. Unlike Django's SESSION_SAVE_EVERY_REQUEST it does not move the
+	// session's end, since Lifetime counts from the session's start, not
+	// from the last save: for expiry that slides with activity, set
+	// IdleTimeout. Default: false: save only when a session was modified,
+	// its idle renewal is due, or it was sealed under a key that is no
+	// longer primary.
 	SaveEveryRequest bool
 
 	// MaxChunks is the most cookies one session may be split over, from
@@ -110,8 +116,9 @@ type Config struct {
 	Validate func(ctx context.Context, s *Session) error
 	// ErrorHook receives every error the middleware handles itself: a
 	// cookie that was rejected (the request then has a fresh session), a
-	// failed save, and a change made after the response header was sent
-	// (ErrHeaderWritten). Default: log with log/slog's default logger, at
+	// failed save, a change made after the response header was sent or
+	// after the handler returned (ErrHeaderWritten), and a value that
+	// [GetOr] could not decode (ErrValueType). Default: log with log/slog's default logger, at
 	// level Info for expired cookies; Warn for other rejected cookies, for a
 	// renewal that no longer fits (the cookie is kept) and for a session
 	// first used after the header; Error for failed saves and for changes
@@ -414,8 +421,9 @@ func (m *Manager) Save(w http.ResponseWriter, s *Session) error {
 // with an error wrapping ErrTooLarge.
 //
 // Unlike the middleware, SetCookieHeaders does not see the response: do
-// not call it for a 5xx response, and add "Vary: Cookie" to responses that
-// used the session if a shared cache could store them.
+// not call it for a 5xx response, and give a response that carries the
+// lines "Vary: Cookie" and "Cache-Control: private", as the middleware
+// does, if a shared cache could store it.
 func (m *Manager) SetCookieHeaders(s *Session) ([]string, error) {
 	if s.m != m {
 		return nil, fmt.Errorf("%w: session belongs to another Manager", ErrInvalidConfig)

@@ -58,13 +58,20 @@ type exchange struct {
 // without writing. It is saved only if it was modified, its idle renewal is
 // due, it was sealed under a key that is no longer primary, or
 // Config.SaveEveryRequest is set; it is not saved at all if the response
-// status is 500 or above. An empty session has its cookies deleted. If the
-// session was used, the response gets "Vary: Cookie".
+// status is 500 or above. An empty session has its cookies deleted.
+//
+// If the session was used, the response gets "Vary: Cookie". A response
+// that carries session cookies also gets "Cache-Control: private", in place
+// of any "public" directive, unless the handler set "no-store" or
+// "private" itself, so that no shared cache stores one visitor's cookies
+// and serves them to others.
 //
 // Finish with the session before writing the response: a change made after
-// the header has gone out cannot reach the browser, and is reported to
-// Config.ErrorHook as ErrHeaderWritten, as is a session used for the first
-// time after the header went out, which then lacks Vary: Cookie. If a
+// the header has gone out cannot reach the browser. [Session.Set] and the
+// other methods that return an error return ErrHeaderWritten then, and the
+// change is reported to Config.ErrorHook, as is a session used for the
+// first time after the header went out, which then lacks Vary: Cookie, and
+// a change from a goroutine after the handler returned. If a
 // modified session cannot be saved, as when it is over Config.MaxSize, the
 // error goes to Config.ErrorHook and Config.SaveFailed writes the response
 // instead of the handler. An unmodified session that only needed a renewed
