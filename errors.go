@@ -75,3 +75,11 @@ var (
 	// Config.ErrorHook.
 	ErrHeaderWritten = errors.New("cookiesession: session changed after the response header was written")
 )
+
+// Errors from migrating sessions of another format.
+var (
+	// ErrMigration means Config.Migration.Load failed: a legacy cookie did
+	// not verify or could not be read. The request goes on with a fresh,
+	// empty session.
+	ErrMigration = errors.New("cookiesession: legacy session not migrated")
+)

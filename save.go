@@ -32,6 +32,9 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 		lines = m.appendLines(make([]string, 0, n), text, n, m.maxAge(st, now, exp))
 		keep, sealed = n, true
 	}
+	// Legacy cookies (Config.Migration) go before the session's own
+	// deletions, which end with the first cookie's (see below).
+	lines = m.appendLegacyDeletes(lines, st)
 	del := st.carried
 	if st.destroyed {
 		del |= 1<<m.maxChunks - 1
