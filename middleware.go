@@ -196,12 +196,20 @@ func addVary(h http.Header) {
 	h.Add("Vary", "Cookie")
 }
 
+// privateValue is the Cache-Control of a response whose handler set none.
+// Header values are not written to once set, so it is shared.
+var privateValue = []string{"private"}
+
 // makePrivate keeps shared caches from storing a response that carries
 // session cookies: unless the handler marked it no-store or private, it
 // drops any public directive and adds private, keeping the others (such
 // as max-age, which then applies to the browser's own cache).
 func makePrivate(h http.Header) {
 	vals := h.Values("Cache-Control")
+	if len(vals) == 0 {
+		h["Cache-Control"] = privateValue
+		return
+	}
 	keep := []string{"private"}
 	for _, v := range vals {
 		for _, d := range strings.Split(v, ",") {
