@@ -2,10 +2,13 @@ package cookiesession
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -39,9 +42,30 @@ func TestErrorTextPrefixOnce(t *testing.T) {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
 	}
 	req := httptest.NewRequest("GET", "/", nil)
-	req.Header.Set("Cookie", "session=12.x")
+	req.Header.Set("Cookie", m.names[0]+"=12.x")
 	h.ServeHTTP(httptest.NewRecorder(), req)
-	if len(got) < 5 {
+	// Validate and a migration that wrap the package's own errors.
+	v, _ := New(kr, Config{ErrorHook: hook, Validate: func(context.Context, *Session) error {
+		return fmt.Errorf("%w: revoked", ErrKeyDisabled)
+	}})
+	seed := stLoad(t, v, "")
+	seed.Set("a", 1)
+	req = httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Cookie", stHeader(t, stSave(t, v, seed)))
+	v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { FromContext(r.Context()).Has("a") })).ServeHTTP(httptest.NewRecorder(), req)
+	mg, _ := New(kr, Config{ErrorHook: hook, MaxSize: 1024, Codec: Options{DisableCompression: true}, Migration: Migration{
+		Cookies: []LegacyCookie{{Name: "old", Path: "/"}},
+		Load:    func(_ *http.Request, s *Session) error { return s.Set("big", big) },
+	}})
+	req = httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Cookie", "old=1")
+	mg.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { FromContext(r.Context()).Has("a") })).ServeHTTP(httptest.NewRecorder(), req)
+	for _, want := range []error{ErrTooLarge, ErrHeaderWritten, ErrValueType, ErrMalformed, ErrRejected, ErrKeyDisabled, ErrMigration} {
+		if !slices.ContainsFunc(got, func(err error) bool { return errors.Is(err, want) }) {
+			t.Errorf("no error wrapping %v among %v", want, got)
+		}
+	}
+	if len(got) < 7 {
 		t.Fatalf("only %d errors: %v", len(got), got)
 	}
 	for _, err := range got {

@@ -320,7 +320,7 @@ func (m *Manager) load(ctx context.Context, st *state, lines []string) error {
 	if m.validate != nil {
 		tmp := &Session{m: m, loaded: true, st: loaded}
 		if err := m.validate(ctx, tmp); err != nil {
-			return fmt.Errorf("%w: %w", ErrRejected, err)
+			return wrap(ErrRejected, err)
 		}
 		loaded = tmp.st
 		loaded.accessed = false

@@ -306,9 +306,6 @@ type saveError struct{ err error }
 
 func (e saveError) Error() string { return "cookiesession: save session: " + unprefixed(e.err) }
 
-// unprefixed returns err's text without the package's "cookiesession: "
-// prefix, for an error that adds its own.
-func unprefixed(err error) string { return strings.TrimPrefix(err.Error(), "cookiesession: ") }
 func (e saveError) Unwrap() error { return e.err }
 
 // logError is the default Config.ErrorHook.
