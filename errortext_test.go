@@ -36,6 +36,8 @@ func TestErrorTextPrefixOnce(t *testing.T) {
 		case "/type":
 			s.Set("n", "x")
 			GetOr(s, "n", 0)
+		default:
+			s.Has("a")
 		}
 	}))
 	for _, path := range []string{"/big", "/late", "/type"} {
