@@ -135,6 +135,14 @@
 // environment variables and secret files. Keyrings are safe for concurrent
 // use; rotation never blocks sealing or opening.
 //
+// A fleet can also rotate in one step: a keyring text may schedule a key's
+// promotion and another's end ([Keyring.PromoteAt], [Keyring.DisableAt],
+// "primary-from" and "disabled-from" in the text), which every instance
+// applies by its own clock. [Keyring.Watch] keeps a keyring in step with a
+// file ([FileKeySource]) or any other [KeySource], and [Keyring.Stats]
+// counts the values each key sealed and opened, so that an operator can see
+// when an old key is no longer presented.
+//
 // # Errors
 //
 // Cookies are attacker input. [Codec.Open] never panics, and every error it

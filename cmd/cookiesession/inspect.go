@@ -49,7 +49,8 @@ func inspect(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fu
 	if err != nil {
 		return fail(stderr, cmd, exitUsage, "%v", err)
 	}
-	// Read the input first: the default name depends on it.
+	// Read the input first: the default name depends on it. Each argument
+	// is read like a line of input: a cookie or a header.
 	input := strings.Join(fs.Args(), "\n")
 	if fs.NArg() == 0 {
 		data, err := io.ReadAll(io.LimitReader(stdin, maxInput+1))
@@ -78,7 +79,6 @@ func inspect(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fu
 		return fail(stderr, cmd, exitUsage, "%v", err)
 	}
 
-	// Each argument is read like a line of input: a cookie or a header.
 	header := cookieHeader(input, *name)
 	if header == "" {
 		return fail(stderr, cmd, exitUsage, "no cookie given: pass a cookie value or a Cookie header as an argument or on standard input")

@@ -48,8 +48,12 @@
 // to standard error.
 //
 // Keys come from the COOKIESESSION_KEYS environment variable, in the keyring
-// text form of SPEC.md. Without it the demo makes a throwaway key, so its
-// sessions end when it restarts.
+// text form of SPEC.md, or from a file that -keys-file (or
+// COOKIESESSION_KEYS_FILE) names, which the demo reads again every
+// -keys-poll (default 5s) and reloads when it changes. Without either the
+// demo makes a throwaway key, so its sessions end when it restarts.
+// GET /debug/keys shows each key's state and how many sessions it opened
+// and sealed; GET /debug/vars has the same counters through expvar.
 //
 // Cookies are Secure, and named __Host-session, even though the demo serves
 // plain HTTP: in production an app like it listens on loopback behind a TLS
@@ -60,6 +64,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -88,9 +93,9 @@ func main() {
 
 // run serves the demo on addr until it fails.
 func run(addr, keys string, stdout io.Writer) error {
-	kr, err := loadKeyring(keys)
+	kr, err := keyring(context.Background(), keys, keysFileSetting(), *keysPoll)
 	if err != nil {
-		return fmt.Errorf("COOKIESESSION_KEYS: %w", err)
+		return err
 	}
 	cfg := config(*insecure)
 	switch {
@@ -110,7 +115,7 @@ func run(addr, keys string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "listening on %s\n", listenURL(addr, l.Addr()))
-	srv := &http.Server{Handler: newHandler(m), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: withKeyDebug(kr, newHandler(m)), ReadHeaderTimeout: 10 * time.Second}
 	return srv.Serve(l)
 }
 
