@@ -147,7 +147,7 @@ func (l *load) sealedUnder(keyringText string, id cookiesession.KeyID) (int, err
 	if err != nil {
 		return 0, err
 	}
-	m, err := cookiesession.New(only, cookiesession.Config{Insecure: true})
+	m, err := cookiesession.New(only, cookiesession.Config{}) // the demo's cookies: Secure, named __Host-session
 	if err != nil {
 		return 0, err
 	}

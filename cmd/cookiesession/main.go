@@ -77,10 +77,12 @@
 // The cookie comes from standard input, or from the arguments if there are
 // any. Prefer standard input: a cookie in the arguments shows up in ps and
 // in the shell's history, and it is a live session. It may be a bare value,
-// read as the value of the cookie -name names (default "session"), or a
-// whole Cookie header such as
+// read as the value of the cookie -name names, or a whole Cookie header such
+// as
 // "session=2.AQ...; session.1=xY...; theme=dark", which may carry a session
-// split over several cookies. A leading "Cookie:" is ignored, as is the
+// split over several cookies. -name defaults to the library's default,
+// "__Host-session", or to "session" for a header that names cookies but not
+// "__Host-session". A leading "Cookie:" is ignored, as is the
 // "Set-Cookie:" of a response line (whose attributes are dropped), and
 // several lines, or several arguments, are read as one header. A failed
 // authentication means the cookie was altered, or the -name or -purpose

@@ -122,7 +122,7 @@ func TestDebugKeys(t *testing.T) {
 	}
 	c := &clock{now: t0}
 	kr.SetClock(c.Now)
-	cfg := config("127.0.0.1:8080")
+	cfg := config(false)
 	cfg.Now = c.Now
 	m, err := cookiesession.New(kr, cfg)
 	if err != nil {

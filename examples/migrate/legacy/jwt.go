@@ -82,7 +82,10 @@ func (j *JWT) Load(r *http.Request, s *cookiesession.Session) error {
 		}
 	}
 	if exp.Before(s.Expiry()) {
-		s.SetExpiry(max(exp.Sub(j.now()), time.Second))
+		// The session ends when the token would have (to the second).
+		if err := s.SetExpiry(cookiesession.Expiry{Deadline: exp}); err != nil {
+			return err
+		}
 	}
 	return nil
 }
