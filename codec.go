@@ -353,6 +353,7 @@ func (c *Codec) appendSeal(dst []byte, name string, payload []byte, now, expires
 	ad := c.appendAD(raw[end:end], raw[:headerSize], name, chunks)
 	sealed := primary.aead.Seal(raw[:headerSize], raw[headerSize-nonceSize:headerSize], raw[headerSize:], ad)
 	*buf = sealed
+	primary.sealed()
 	return base64.RawURLEncoding.AppendEncode(dst, sealed), chunks, nil
 }
 
@@ -448,6 +449,7 @@ func (c *Codec) openPayload(buf *[]byte, name string, value []byte, chunks int) 
 	body := plain[timesSize:]
 	if method == methodNone {
 		// The text length check above already bounds body by c.max.
+		e.opened()
 		return body, info, nil
 	}
 	out := getBuf()
@@ -458,6 +460,7 @@ func (c *Codec) openPayload(buf *[]byte, name string, value []byte, chunks int) 
 	if err != nil {
 		return nil, info, err
 	}
+	e.opened()
 	return payload, info, nil
 }
 

@@ -70,6 +70,16 @@ var (
 
 	// ErrHeaderWritten means a session changed after the response header
 	// had been sent, or after the connection was hijacked, so the change
-	// could not be saved. The middleware reports it through Config.ErrorHook.
+	// could not be saved. Session.Set and the other changes that return an
+	// error return it, and the middleware reports it through
+	// Config.ErrorHook.
 	ErrHeaderWritten = errors.New("cookiesession: session changed after the response header was written")
+)
+
+// Errors from migrating sessions of another format.
+var (
+	// ErrMigration means Config.Migration.Load failed: a legacy cookie did
+	// not verify or could not be read. The request goes on with a fresh,
+	// empty session.
+	ErrMigration = errors.New("cookiesession: legacy session not migrated")
 )

@@ -115,3 +115,11 @@ func fixture(t testing.TB, size string) []byte {
 	}
 	return b
 }
+
+// plainName names the cookie "session" unless cfg names it: the tests spell
+// cookie names out, and TestDefaultName covers the __Host- default.
+func plainName(cfg *Config) {
+	if cfg.Name == "" {
+		cfg.Name = DefaultPlainName
+	}
+}

@@ -12,13 +12,17 @@ import (
 // the values it reads and serializes only the values it sets.
 //
 //	payload = version(0x01) || id[16] || created i64 || deadline i64 || flags u8
-//	          || uvarint(count) || count × (uvarint(len k) || k || uvarint(len v) || v)
+//	          || [uvarint(idle) if flags&0x04] || uvarint(count)
+//	          || count × (uvarint(len k) || k || uvarint(len v) || v)
 //
 // Keys are unique and in increasing byte order.
 const (
 	payloadVersion  = 0x01
 	payloadFixed    = 1 + 16 + 8 + 8 + 1
-	payloadExplicit = 0x01 // flags: the deadline came from SetExpiry
+	payloadExplicit = 0x01 // flags: the session has its own expiry (SetExpiry)
+	payloadBrowser  = 0x02 // flags: its own expiry ends at browser close
+	payloadIdle     = 0x04 // flags: its own idle timeout follows, in seconds
+	payloadFlags    = payloadExplicit | payloadBrowser | payloadIdle
 )
 
 // appendPayload appends the payload form of st to dst.
@@ -31,8 +35,17 @@ func (st *state) appendPayload(dst []byte) []byte {
 	var flags byte
 	if st.explicit {
 		flags |= payloadExplicit
+		if st.browserClose {
+			flags |= payloadBrowser
+		}
+		if st.idle > 0 {
+			flags |= payloadIdle
+		}
 	}
 	dst = append(dst, flags)
+	if flags&payloadIdle != 0 {
+		dst = binary.AppendUvarint(dst, uint64(st.idle))
+	}
 	dst = binary.AppendUvarint(dst, uint64(len(st.values)))
 	for _, e := range st.values { // in key order already
 		dst = binary.AppendUvarint(dst, uint64(len(e.key)))
@@ -54,18 +67,27 @@ func (st *state) decodePayload(p []byte) error {
 	if p[0] != payloadVersion {
 		return fmt.Errorf("%w: session payload version %d", ErrUnsupportedVersion, p[0])
 	}
-	if p[33]&^payloadExplicit != 0 {
+	flags := p[33]
+	if flags&^payloadFlags != 0 || flags&payloadExplicit == 0 && flags != 0 {
 		return fmt.Errorf("%w: session payload flags %#02x", ErrUnsupportedVersion, p[33])
 	}
 	copy(st.id[:], p[1:17])
 	st.hasID = true
 	st.created = int64(binary.BigEndian.Uint64(p[17:25]))
 	st.deadline = int64(binary.BigEndian.Uint64(p[25:33]))
-	st.explicit = p[33]&payloadExplicit != 0
+	st.explicit = flags&payloadExplicit != 0
+	st.browserClose = flags&payloadBrowser != 0
 	if st.created < 0 || st.created > maxUnixTime || st.deadline < 0 || st.deadline > maxUnixTime {
 		return fmt.Errorf("%w: session times out of range", ErrMalformed)
 	}
 	start := payloadFixed
+	if flags&payloadIdle != 0 {
+		idle, n := binary.Uvarint(p[start:])
+		if n <= 0 || idle == 0 || idle > maxCookieAge {
+			return fmt.Errorf("%w: session idle timeout", ErrMalformed)
+		}
+		st.idle, start = int64(idle), start+n
+	}
 	count, n := binary.Uvarint(p[start:])
 	// Each entry takes at least two bytes, which bounds count before any
 	// allocation.

@@ -30,11 +30,11 @@ func hdEdit(t testing.TB, v string, edit func([]byte)) string {
 	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
-// hdSealRaw seals payload for "session" with m's codec, uncut, expiring an
+// hdSealRaw seals payload for the session cookie with m's codec, uncut, expiring an
 // hour after t0.
 func hdSealRaw(t testing.TB, m *Manager, payload []byte) string {
 	t.Helper()
-	text, _, err := m.codec.appendSeal(nil, DefaultName, payload, m.now(), time.Unix(t0+3600, 0), nil)
+	text, _, err := m.codec.appendSeal(nil, m.names[0], payload, m.now(), time.Unix(t0+3600, 0), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func hdCases(t testing.TB, e *hdEnv) []struct {
 	big := hdOn(t, e.kr, e.clock, Config{Codec: Options{MaxPayloadSize: 16 << 20}})
 	raw := func(version, flags byte) string {
 		return "session=" + rawValue{version: version, flags: flags, key: testKey(t, 1, 1),
-			iat: t0, exp: t0 + 3600, body: []byte("{}"), name: DefaultName}.seal(t)
+			iat: t0, exp: t0 + 3600, body: []byte("{}"), name: e.m.names[0]}.seal(t)
 	}
 	st := state{created: t0, deadline: t0 + 3600, values: values{{"n", []byte("5")}}}
 	futurePayload := st.appendPayload(nil)
