@@ -423,7 +423,10 @@ func TestScalarFastPathAllocations(t *testing.T) {
 // FuzzScalarJSON is a differential fuzz target: the fast paths against
 // encoding/json. The input is decoded as a stored value into every scalar
 // type, and also encoded: as a string, and its first eight bytes as each
-// integer and float type.
+// integer and float type. It is internal, so it lives here rather than in
+// fuzz/; its corpus is testdata/fuzz/FuzzScalarJSON. To fuzz it:
+//
+//	go test . -run '^$' -fuzz '^FuzzScalarJSON$' -fuzztime 10m
 func FuzzScalarJSON(f *testing.F) {
 	for _, s := range []string{`"token"`, `true`, `null`, `-12`, `1.5e3`, `18446744073709551616`, `"a\u00e9"`, "\"\xff\"", `01`} {
 		f.Add([]byte(s))
