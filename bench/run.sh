@@ -15,7 +15,7 @@
 # of landing on one library's ten runs. benchstat reads the result as ten
 # runs of each benchmark. Run it on a quiet machine all the same: the
 # targets are ratios within one run, but noise widens every interval.
-# The whole suite takes about 10 minutes on 2 idle cores.
+# The whole suite takes 8 to 10 minutes on 2 cores.
 set -eu
 
 cd "$(dirname "$0")"
