@@ -63,7 +63,7 @@ func BenchmarkSealPayload(b *testing.B) {
 			var dst []byte
 			for b.Loop() {
 				var err error
-				if dst, _, err = s.c.appendSeal(dst[:0], "session", payload, s.clock.Now(), exp, nil); err != nil {
+				if dst, _, err = s.c.appendSeal(dst[:0], "session", kindValue, payload, s.clock.Now(), exp, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -77,7 +77,7 @@ func BenchmarkOpenPayload(b *testing.B) {
 			s, v := sealedFixture(b, size)
 			buf := getBuf()
 			for b.Loop() {
-				if _, _, err := s.c.openPayload(buf, "session", []byte(v), 0); err != nil {
+				if _, _, err := s.c.openPayload(buf, "session", kindValue, []byte(v), 0); err != nil {
 					b.Fatal(err)
 				}
 			}

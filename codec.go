@@ -14,7 +14,7 @@ import (
 
 // Wire-format constants (SPEC.md §4).
 const (
-	formatVersion = 0x01
+	formatVersion = 0x02
 	headerSize    = 1 + 1 + 4 + nonceSize // version, flags, key ID, nonce
 	nonceSize     = 24
 	tagSize       = 16
@@ -27,6 +27,14 @@ const (
 
 	// maxUnixTime is the end of year 9999, the last second a timestamp may name.
 	maxUnixTime = 253402300799
+)
+
+// What a sealed value holds, bound into its associated data (SPEC.md §4.1),
+// so that a value of one kind never opens as the other, whatever cookie
+// name and purpose the caller picks.
+const (
+	kindValue   = 0x01 // a value of the Codec API: one serialized Go value
+	kindSession = 0x02 // a session payload (SPEC.md §13)
 )
 
 // Defaults for [Options] fields left at their zero value.
@@ -56,18 +64,28 @@ type Options struct {
 	// Default: JSONSerializer{}.
 	Serializer Serializer
 
-	// DisableCompression turns DEFLATE compression off. Compression makes
-	// large sessions several times smaller, but leaks how well secrets and
-	// attacker-influenced data in the same session compress together
-	// (SPEC.md §11). Default: false, compression on.
-	DisableCompression bool
+	// Compress turns on DEFLATE compression of whole values sealed with
+	// [Codec.Seal], for payloads of CompressThreshold bytes or more.
+	//
+	// Warning: compression makes the length of the sealed value depend on
+	// its contents. If one value holds both a secret (a token, a user ID)
+	// and data an attacker can influence (a search term, a name), an
+	// attacker who sees the lengths can recover the secret a byte at a
+	// time, as in the CRIME and BREACH attacks (SPEC.md §11). The codec
+	// cannot know what a value mixes: turn this on only for values that do
+	// not hold both.
+	//
+	// It does not apply to sessions: the session layer never compresses a
+	// session as a whole, only each large value on its own
+	// (Config.ValueCompressThreshold). Default: false, no compression.
+	Compress bool
 
-	// CompressThreshold is the payload size in bytes below which payloads
-	// are never compressed. Larger payloads are compressed, and the result
-	// is used only if it is shorter. Below the default, a sealed value fits
-	// one cookie uncompressed, so compressing would cost time and widen the
-	// length side channel for no gain (SPEC.md §12). Set 1 to compress
-	// every payload. Default: DefaultCompressThreshold (2048).
+	// CompressThreshold is the payload size in bytes below which Compress
+	// never compresses. Larger payloads are compressed, and the result is
+	// used only if it is shorter. Below the default, a sealed value fits one
+	// cookie uncompressed, so compressing would cost time for no gain
+	// (SPEC.md §12). Set 1 to compress every payload. Default:
+	// DefaultCompressThreshold (2048).
 	CompressThreshold int
 
 	// MaxPayloadSize is the largest serialized payload in bytes, before
@@ -99,7 +117,9 @@ type Info struct {
 	IssuedAt time.Time
 	// ExpiresAt is the value's sealed expiry, to the second.
 	ExpiresAt time.Time
-	// Compressed reports whether the payload was stored compressed.
+	// Compressed reports whether the payload was stored compressed as a
+	// whole (Options.Compress). It is always false for a session, whose
+	// values are compressed one by one.
 	Compressed bool
 }
 
@@ -139,7 +159,7 @@ func NewCodec(kr *Keyring, opts *Options) (*Codec, error) {
 		kr:        kr,
 		purpose:   o.Purpose,
 		ser:       o.Serializer,
-		compress:  !o.DisableCompression,
+		compress:  o.Compress,
 		threshold: o.CompressThreshold,
 		max:       o.MaxPayloadSize,
 		now:       o.Now,
@@ -195,7 +215,7 @@ func (c *Codec) Seal(name string, v any, expires time.Time) (string, error) {
 	}
 	buf := getBuf()
 	defer putBuf(buf)
-	out, _, err := c.appendSeal((*buf)[:0], name, payload, c.now(), expires, nil)
+	out, _, err := c.appendSeal((*buf)[:0], name, kindValue, payload, c.now(), expires, nil)
 	*buf = out
 	if err != nil {
 		return "", err
@@ -223,7 +243,7 @@ func (c *Codec) Open(name, value string, v any) (Info, error) {
 	*text = append((*text)[:0], value...)
 	buf := getBuf()
 	defer putBuf(buf)
-	payload, info, err := c.openPayload(buf, name, *text, 0)
+	payload, info, err := c.openPayload(buf, name, kindValue, *text, 0)
 	if err != nil {
 		return info, err
 	}
@@ -245,14 +265,15 @@ func (c *Codec) unmarshal(data []byte, v any) error {
 	return c.ser.Unmarshal(data, v)
 }
 
-// appendSeal seals payload for name at time now, and appends the text form
-// to dst.
+// appendSeal seals payload, a value of the given kind, for name at time
+// now, and appends the text form to dst. Only a kindValue payload is ever
+// compressed as a whole.
 //
 // If split is not nil, appendSeal calls it with the length of the text
 // before encrypting, and binds the chunk count it returns into the
 // associated data (SPEC.md §4.1); a count below 2 binds nothing. An error
 // from split aborts the seal. appendSeal returns the count it bound.
-func (c *Codec) appendSeal(dst []byte, name string, payload []byte, now, expires time.Time, split func(textLen int) (int, error)) ([]byte, int, error) {
+func (c *Codec) appendSeal(dst []byte, name string, kind byte, payload []byte, now, expires time.Time, split func(textLen int) (int, error)) ([]byte, int, error) {
 	if len(payload) > c.max {
 		return dst, 0, fmt.Errorf("%w: payload of %d bytes is over MaxPayloadSize %d", ErrTooLarge, len(payload), c.max)
 	}
@@ -280,7 +301,7 @@ func (c *Codec) appendSeal(dst []byte, name string, payload []byte, now, expires
 	raw = binary.BigEndian.AppendUint64(raw, uint64(iat))
 	raw = binary.BigEndian.AppendUint64(raw, uint64(exp))
 	bodyStart := len(raw)
-	if c.compress && len(payload) >= c.threshold {
+	if kind == kindValue && c.compress && len(payload) >= c.threshold {
 		raw = appendDeflate(raw, payload)
 		if len(raw)-bodyStart < len(payload) {
 			raw[1] = methodDeflate
@@ -307,7 +328,7 @@ func (c *Codec) appendSeal(dst []byte, name string, payload []byte, now, expires
 	// ciphertext's tag takes, so sealing in place does not overwrite it.
 	end := len(raw) + tagSize
 	raw = slices.Grow(raw, tagSize+c.adLen(name, chunks))
-	ad := c.appendAD(raw[end:end], raw[:headerSize], name, chunks)
+	ad := c.appendAD(raw[end:end], raw[:headerSize], kind, name, chunks)
 	sealed := primary.aead.Seal(raw[:headerSize], raw[headerSize-nonceSize:headerSize], raw[headerSize:], ad)
 	*buf = sealed
 	return base64.RawURLEncoding.AppendEncode(dst, sealed), chunks, nil
@@ -315,17 +336,19 @@ func (c *Codec) appendSeal(dst []byte, name string, payload []byte, now, expires
 
 // adLen is the length of the associated data.
 func (c *Codec) adLen(name string, chunks int) int {
-	n := headerSize + 4 + len(name) + 4 + len(c.purpose)
+	n := headerSize + 1 + 4 + len(name) + 4 + len(c.purpose)
 	if chunks >= 2 {
 		n += 4
 	}
 	return n
 }
 
-// appendAD appends the associated data of SPEC.md §4.1. A chunk count of
-// 2 or more, for a value split over several cookies, is appended too.
-func (c *Codec) appendAD(dst, header []byte, name string, chunks int) []byte {
+// appendAD appends the associated data of SPEC.md §4.1: the header, the
+// kind of value, the cookie name and the purpose. A chunk count of 2 or
+// more, for a value split over several cookies, is appended too.
+func (c *Codec) appendAD(dst, header []byte, kind byte, name string, chunks int) []byte {
 	dst = append(dst, header...)
+	dst = append(dst, kind)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(name)))
 	dst = append(dst, name...)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(c.purpose)))
@@ -336,11 +359,11 @@ func (c *Codec) appendAD(dst, header []byte, name string, chunks int) []byte {
 	return dst
 }
 
-// openPayload runs the checks of SPEC.md §6 up to deserialization, for a
-// value that was split over chunks cookies (0 or 1: not split). The payload
+// openPayload runs the checks of SPEC.md §6 for a value of the given kind
+// that was split over chunks cookies (0 or 1: not split). The payload
 // it returns lives in *buf, or in another pooled buffer that it swaps into
 // *buf, so it is valid until *buf goes back to the pool. value is only read.
-func (c *Codec) openPayload(buf *[]byte, name string, value []byte, chunks int) ([]byte, Info, error) {
+func (c *Codec) openPayload(buf *[]byte, name string, kind byte, value []byte, chunks int) ([]byte, Info, error) {
 	if err := c.checkLen(len(value)); err != nil {
 		return nil, Info{}, err
 	}
@@ -374,7 +397,7 @@ func (c *Codec) openPayload(buf *[]byte, name string, value []byte, chunks int) 
 	// opening in place only shortens.
 	raw = slices.Grow(raw, c.adLen(name, chunks))
 	*buf = raw
-	ad := c.appendAD(raw[len(raw):], raw[:headerSize], name, chunks)
+	ad := c.appendAD(raw[len(raw):], raw[:headerSize], kind, name, chunks)
 	nonce := raw[headerSize-nonceSize : headerSize]
 	plain, err := e.aead.Open(raw[headerSize:headerSize], nonce, raw[headerSize:], ad)
 	if err != nil {
@@ -386,6 +409,10 @@ func (c *Codec) openPayload(buf *[]byte, name string, value []byte, chunks int) 
 	method := flags & methodMask
 	if flags&^methodMask != 0 || method > methodDeflate {
 		return nil, Info{}, fmt.Errorf("%w: flags %#02x", ErrUnsupportedVersion, flags)
+	}
+	if kind == kindSession && method != methodNone {
+		// Sessions compress values one by one, never the whole payload.
+		return nil, Info{}, fmt.Errorf("%w: session compressed as a whole", ErrMalformed)
 	}
 	iat := int64(binary.BigEndian.Uint64(plain[0:8]))
 	exp := int64(binary.BigEndian.Uint64(plain[8:16]))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/cipher"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/http"
@@ -34,11 +35,19 @@ func hdEdit(t testing.TB, v string, edit func([]byte)) string {
 // hour after t0.
 func hdSealRaw(t testing.TB, m *Manager, payload []byte) string {
 	t.Helper()
-	text, _, err := m.codec.appendSeal(nil, DefaultName, payload, m.now(), time.Unix(t0+3600, 0), nil)
+	text, _, err := m.codec.appendSeal(nil, DefaultName, kindSession, payload, m.now(), time.Unix(t0+3600, 0), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return string(text)
+}
+
+// hdBomb returns payload with its entries replaced by one compressed
+// value that inflates to 4 MiB, as it says.
+func hdBomb(t testing.TB, payload []byte) []byte {
+	bomb := slices.Concat(payload[:34], []byte{1, 1, 'b', entryDeflate, 0x80, 0x80, 0x80, 0x02})
+	z := deflate(t, make([]byte, 4<<20))
+	return append(binary.AppendUvarint(bomb, uint64(len(z))), z...)
 }
 
 // hdCompressible returns the cookie of a session, sealed by m, holding a
@@ -87,16 +96,25 @@ func hdCases(t testing.TB, e *hdEnv) []struct {
 		return kr
 	}
 	big := hdOn(t, e.kr, e.clock, Config{Codec: Options{MaxPayloadSize: 16 << 20}})
-	raw := func(version, flags byte) string {
-		return "session=" + rawValue{version: version, flags: flags, key: testKey(t, 1, 1),
-			iat: t0, exp: t0 + 3600, body: []byte("{}"), name: DefaultName}.seal(t)
+	raw := func(version, flags byte, body []byte) string {
+		return "session=" + rawValue{version: version, flags: flags, kind: kindSession, key: testKey(t, 1, 1),
+			iat: t0, exp: t0 + 3600, body: body, name: DefaultName}.seal(t)
 	}
-	st := state{created: t0, deadline: t0 + 3600, values: values{{"n", []byte("5")}}}
-	futurePayload := st.appendPayload(nil)
-	futurePayload[0] = 2
-	// Version 1, flags 0, and then a count of 127 entries with no bytes left.
+	st := state{created: t0, deadline: t0 + 3600, values: values{{key: "n", val: []byte("5"), n: 1}}}
+	goodPayload, err := st.appendPayload(nil, DefaultValueCompressThreshold, DefaultMaxPayloadSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	futurePayload := bytes.Clone(goodPayload)
+	futurePayload[0] = 3
+	v1Payload := bytes.Clone(goodPayload)
+	v1Payload[0] = 1
+	// Version 2, flags 0, and then a count of 127 entries with no bytes left.
 	badPayload := make([]byte, 40)
-	badPayload[0], badPayload[34] = 1, 0x7f
+	badPayload[0], badPayload[34] = payloadVersion, 0x7f
+	// The valid payload, with its count written in two bytes instead of one.
+	overlong := slices.Concat(goodPayload[:34], []byte{0x81, 0x00}, goodPayload[35:])
+	bomb := hdBomb(t, goodPayload)
 	day := int64(24 * 3600)
 	return []struct {
 		name, header string
@@ -127,14 +145,22 @@ func hdCases(t testing.TB, e *hdEnv) []struct {
 		{"under a disabled key", mintWith(keyring(testKey(t, 3, 3)), e.clock, Config{}), ErrKeyDisabled, ""},
 		{"under an unknown key", mintWith(keyring(testKey(t, 9, 9)), e.clock, Config{}), ErrUnknownKey, ""},
 		{"control: under a decrypt-only key", mintWith(keyring(testKey(t, 2, 2)), e.clock, Config{}), nil, loadedSingle},
-		{"version byte edited to 2", "session=" + hdEdit(t, single, func(r []byte) { r[0] = 2 }), ErrUnsupportedVersion, ""},
+		{"version byte edited to 1", "session=" + hdEdit(t, single, func(r []byte) { r[0] = 1 }), ErrUnsupportedVersion, ""},
+		{"version byte edited to 3", "session=" + hdEdit(t, single, func(r []byte) { r[0] = 3 }), ErrUnsupportedVersion, ""},
 		{"version byte edited to 0", "session=" + hdEdit(t, single, func(r []byte) { r[0] = 0 }), ErrUnsupportedVersion, ""},
-		{"version 2, sealed", raw(2, 0), ErrUnsupportedVersion, ""},
-		{"unknown flag, sealed", raw(1, 0x10), ErrUnsupportedVersion, ""},
-		{"unknown compression method, sealed", raw(1, 0x02), ErrUnsupportedVersion, ""},
+		{"control: a session sealed field by field", raw(formatVersion, 0, goodPayload), nil, loadedSingle},
+		{"version 1 (the format before this one), sealed", "session=" + rawV1(t, DefaultName, ""), ErrUnsupportedVersion, ""},
+		{"version 3, sealed", raw(3, 0, goodPayload), ErrUnsupportedVersion, ""},
+		{"unknown flag, sealed", raw(formatVersion, 0x10, goodPayload), ErrUnsupportedVersion, ""},
+		{"unknown compression method, sealed", raw(formatVersion, 0x02, goodPayload), ErrUnsupportedVersion, ""},
+		{"session compressed as a whole, sealed", raw(formatVersion, methodDeflate, deflate(t, goodPayload)), ErrMalformed, ""},
+		{"a Codec value under the session's name", "session=" + rawValue{version: formatVersion, key: testKey(t, 1, 1),
+			iat: t0, exp: t0 + 3600, body: goodPayload, name: DefaultName}.seal(t), ErrAuthFailed, ""},
 		{"flags edited", "session=" + hdEdit(t, single, func(r []byte) { r[1] = methodDeflate }), ErrAuthFailed, ""},
-		{"session payload version 2, sealed", "session=" + hdSealRaw(t, e.m, futurePayload), ErrUnsupportedVersion, ""},
+		{"session payload version 3, sealed", "session=" + hdSealRaw(t, e.m, futurePayload), ErrUnsupportedVersion, ""},
+		{"session payload version 1, sealed", "session=" + hdSealRaw(t, e.m, v1Payload), ErrUnsupportedVersion, ""},
 		{"session payload garbage, sealed", "session=" + hdSealRaw(t, e.m, badPayload), ErrMalformed, ""},
+		{"session payload with an overlong uvarint, sealed", "session=" + hdSealRaw(t, e.m, overlong), ErrMalformed, ""},
 		{"garbage with a valid header", "session=" + hdEdit(t, single, func(r []byte) { copy(r[30:], bytes.Repeat([]byte{0x5a}, 40)) }), ErrAuthFailed, ""},
 		{"not base64: punctuation", "session=!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!", ErrMalformed, ""},
 		{"not base64url: standard alphabet", "session=" + single[:40] + "+/" + single[42:], ErrMalformed, ""},
@@ -158,7 +184,7 @@ func hdCases(t testing.TB, e *hdEnv) []struct {
 			md.expect([]string{a[0], a[2], a[1]}), ""},
 		{"control: compressed 32 KiB, under the cap", hdCompressible(t, big.m, 32<<10), nil, "new=false n=3 keys=2"},
 		{"compressed 1 MiB session, over the 64 KiB cap", hdCompressible(t, big.m, 1<<20), ErrTooLarge, ""},
-		{"crafted: 4 MiB of zeros, deflated", "session=" + hdSealRaw(t, big.m, make([]byte, 4<<20)), ErrTooLarge, ""},
+		{"crafted: a value that claims to inflate to 4 MiB", "session=" + hdSealRaw(t, big.m, bomb), ErrTooLarge, ""},
 	}
 }
 
@@ -254,9 +280,14 @@ func TestTamperBounds(t *testing.T) {
 	}
 	dups += hdRepeat(200, "session.1="+chunks[0][1])
 	big := hdOn(t, e.kr, e.clock, Config{Codec: Options{MaxPayloadSize: 16 << 20}})
-	bomb := "session=" + hdSealRaw(t, big.m, make([]byte, 4<<20))
-	// Version 1, no flags, key 1, then zeros: as long as a value may be.
-	garbage := "session=AQAAAAAB" + strings.Repeat("A", e.m.codec.maxText-8)
+	st := state{created: t0, deadline: t0 + 3600}
+	payload, err := st.appendPayload(nil, DefaultValueCompressThreshold, DefaultMaxPayloadSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bomb := "session=" + hdSealRaw(t, big.m, hdBomb(t, payload))
+	// Version 2, no flags, key 1, then zeros: as long as a value may be.
+	garbage := "session=AgAAAAAB" + strings.Repeat("A", e.m.codec.maxText-8)
 	tests := []struct {
 		name     string
 		header   string
