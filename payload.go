@@ -137,14 +137,10 @@ func (st *state) decodePayload(p []byte, max int) error {
 	for i := range count {
 		var f entryFields
 		var err error
-		if f, pos, err = readEntry(p, pos); err != nil {
+		if f, pos, err = readEntry(p, pos, prev); err != nil {
 			return fmt.Errorf("%w (entry %d)", err, i)
 		}
-		key := p[f.ks:f.ke]
-		if i > 0 && bytes.Compare(prev, key) >= 0 {
-			return fmt.Errorf("%w: session payload keys out of order (entry %d)", ErrMalformed, i)
-		}
-		prev, keyLen = key, keyLen+f.ke-f.ks
+		prev, keyLen = p[f.ks:f.ke], keyLen+f.ke-f.ks
 		total += min(f.n, uint64(max)+1) // cannot overflow: count is small
 	}
 	if pos != len(p) {
@@ -160,14 +156,14 @@ func (st *state) decodePayload(p []byte, max int) error {
 	kb.Grow(keyLen)
 	for i, pos := uint64(0), start; i < count; i++ {
 		var f entryFields
-		f, pos, _ = readEntry(p, pos)
+		f, pos, _ = readEntry(p, pos, nil)
 		kb.Write(p[f.ks:f.ke])
 	}
 	keys, own := kb.String(), slices.Clone(p)
 	st.values = make(values, count)
 	for i, pos, off := 0, start, 0; i < int(count); i++ {
 		var f entryFields
-		f, pos, _ = readEntry(own, pos)
+		f, pos, _ = readEntry(own, pos, nil)
 		e := &st.values[i]
 		e.key, e.n = keys[off:off+f.ke-f.ks], int(f.n)
 		if f.method == entryDeflate {
@@ -189,12 +185,17 @@ type entryFields struct {
 }
 
 // readEntry reads the entry at p[pos:], checking each field as it comes,
-// and returns it and the position after it.
-func readEntry(p []byte, pos int) (entryFields, int, error) {
+// and returns it and the position after it. prev is the previous entry's
+// key, which must sort before this one's; nil for the first entry (or when
+// the layout was checked before).
+func readEntry(p []byte, pos int, prev []byte) (entryFields, int, error) {
 	var f entryFields
 	var ok bool
 	if f.ks, f.ke, ok = field(p, pos); !ok {
 		return f, 0, fmt.Errorf("%w: session payload key", ErrMalformed)
+	}
+	if prev != nil && bytes.Compare(prev, p[f.ks:f.ke]) >= 0 {
+		return f, 0, fmt.Errorf("%w: session payload keys out of order", ErrMalformed)
 	}
 	pos = f.ke
 	if pos == len(p) {
