@@ -145,12 +145,8 @@ func benchSession(b *testing.B, size string) (*Manager, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var vals map[string]json.RawMessage
-	if err := json.Unmarshal(fixture(b, size), &vals); err != nil {
-		b.Fatal(err)
-	}
 	s, _ := m.LoadHeader(context.Background(), "")
-	for k, v := range vals {
+	for k, v := range fixtureValues(b, size) {
 		if err := s.Set(k, v); err != nil {
 			b.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"sync"
 	"testing"
@@ -145,4 +146,15 @@ func fixture(t testing.TB, size string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// fixtureValues returns the top-level values of a session fixture, each as
+// it appears in the file.
+func fixtureValues(t testing.TB, size string) map[string]json.RawMessage {
+	t.Helper()
+	var vals map[string]json.RawMessage
+	if err := json.Unmarshal(fixture(t, size), &vals); err != nil {
+		t.Fatal(err)
+	}
+	return vals
 }
