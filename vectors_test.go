@@ -268,14 +268,15 @@ func genVectors(t testing.TB) vectorFile {
 	lf.Sealed = lf.Sealed[:40] + "\n" + lf.Sealed[40:]
 	vs = append(vs, asFailure(lf, "ErrMalformed"))
 	return vectorFile{
-		Format:    "cookiesession sealed value, format version 1 (SPEC.md)",
+		Format:    "cookiesession sealed value, format version 2 (SPEC.md sections 4 to 9)",
 		Generator: "go test -run TestVectorsUpToDate -update",
 		Notes: []string{
 			"Times are Unix seconds. clock_skew is in seconds. max_payload is in bytes.",
-			"Open 'sealed' for 'cookie_name' and 'purpose' with 'keyring' at time 'now'.",
+			"Open 'sealed' as a value of kind 'kind' ('value': a Codec value, kind byte 0x01; 'session': a session payload, kind byte 0x02; SPEC.md section 4.1) for 'cookie_name' and 'purpose' with 'keyring' at time 'now'.",
 			"'chunks', when present, is the chunk count bound into the associated data (SPEC.md section 4.1): 'sealed' is then the text of all chunks joined, without the count prefix of the first cookie.",
-			"On success the payload bytes equal 'payload' and key_id, primary, issued_at, expires_at and compressed describe the value.",
+			"On success the payload bytes equal 'payload', UTF-8 text, or, for a payload that is not valid UTF-8, the bytes of 'payload_hex' (lowercase hexadecimal); key_id, primary, issued_at, expires_at and compressed describe the value. The payload is what the codec layer returns (SPEC.md section 6): a session payload is decoded further by section 13, and testdata/payload_vectors.json has its vectors.",
 			"Otherwise the error is 'error', named by its Go sentinel (SPEC.md section 9).",
+			"An absent boolean means false; an absent 'chunks' means one cookie.",
 			"The keys are published here and must never be used.",
 		},
 		Vectors: vs,
