@@ -202,6 +202,9 @@ func (c *Codec) Keyring() *Keyring { return c.kr }
 
 // Seal serializes v and seals it for the cookie called name, to expire at
 // expires. The result is base64url text that needs no escaping in a cookie.
+// It is sealed as a Codec value, which never opens as a session, even
+// under the session's keyring, cookie name and purpose (SPEC.md §4.1).
+// With Options.Compress it is compressed if that makes it shorter.
 //
 // Times are sealed in whole seconds, rounded down. Seal fails with
 // [ErrExpired] if expires, so rounded, is not after the current time; with
@@ -224,7 +227,8 @@ func (c *Codec) Seal(name string, v any, expires time.Time) (string, error) {
 }
 
 // Open authenticates value as sealed for the cookie called name, checks its
-// expiry, and deserializes its payload into v, a non-nil pointer. Info
+// expiry, and deserializes its payload into v, a non-nil pointer. A session
+// cookie does not open here (ErrAuthFailed): only values made by Seal. Info
 // describes the value. On error, Info is the zero Info unless the value
 // authenticated and its flags and times were valid: then it describes the
 // value even though Open failed, as with [ErrExpired], with [ErrTooLarge]
