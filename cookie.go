@@ -253,6 +253,7 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 			lines = append(lines, m.setCookie(i, "", nil, 0))
 		}
 	}
+	lines = m.appendLegacyDeletes(lines, st)
 	if sealed {
 		st.issued, st.expires, st.oldKey = now, exp, false
 	}

@@ -42,6 +42,14 @@
 // list of cookies (as in an AWS API Gateway HTTP API event), and
 // [Manager.Save] and [Manager.SetCookieHeaders] write it back.
 //
+// # Migrating from another format
+//
+// [Config.Migration] moves visitors from another session cookie, such as
+// gorilla/sessions' or Django's, without logging them out: its Load reads
+// the legacy cookie when no cookiesession cookie opened, the session is
+// saved in the new format, and the legacy cookies are deleted. Checking the
+// legacy cookie's signature and expiry is Load's job.
+//
 // # Sealing values
 //
 // A [Codec] turns any serializable Go value into a cookie-safe string for a

@@ -80,3 +80,11 @@ var (
 	// could not be saved. The middleware reports it through Config.ErrorHook.
 	ErrHeaderWritten = errors.New("cookiesession: session changed after the response header was written")
 )
+
+// Errors from migrating sessions of another format.
+var (
+	// ErrMigration means Config.Migration.Load failed: a legacy cookie did
+	// not verify or could not be read. The request goes on with a fresh,
+	// empty session.
+	ErrMigration = errors.New("cookiesession: legacy session not migrated")
+)

@@ -114,6 +114,10 @@ type Config struct {
 	// session.
 	// Default: nil, every authentic session is accepted.
 	Validate func(ctx context.Context, s *Session) error
+	// Migration reads sessions from another cookie format, such as the one
+	// the application used before cookiesession, and deletes its cookies;
+	// see [Migration]. Default: the zero Migration, none.
+	Migration Migration
 	// ErrorHook receives every error the middleware handles itself: a
 	// cookie that was rejected (the request then has a fresh session), a
 	// failed save, and a change made after the response header was sent
@@ -149,6 +153,7 @@ type Manager struct {
 	maxSize    int
 	zmin       int // ValueCompressThreshold; math.MaxInt: never compress
 	validate   func(context.Context, *Session) error
+	migration  *migration // nil: none
 	hook       func(*http.Request, error)
 	saveFailed func(http.ResponseWriter, *http.Request, error)
 	now        func() time.Time
@@ -235,6 +240,9 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 		}
 		m.names = append(m.names, name)
 	}
+	if m.migration, err = m.newMigration(&cfg.Migration, !cfg.Insecure); err != nil {
+		return nil, err
+	}
 	if m.hook == nil {
 		m.hook = logError
 	}
@@ -252,26 +260,26 @@ func (m *Manager) nowUnix() int64 { return m.now().Unix() }
 // Load returns the session carried by r's Cookie headers. It always returns
 // a usable session. If r carried session cookies that could not be used,
 // the session is new and the error says why: it wraps one of the errors
-// Codec.Open returns, or ErrRejected.
+// Codec.Open returns, ErrRejected, or ErrMigration (see Config.Migration).
 func (m *Manager) Load(r *http.Request) (*Session, error) {
-	return m.loadLines(r.Context(), r.Header["Cookie"])
+	return m.loadLines(r.Context(), r, r.Header["Cookie"])
 }
 
 // LoadHeader is Load for the value of a Cookie header, as "a=1; b=2".
 func (m *Manager) LoadHeader(ctx context.Context, header string) (*Session, error) {
-	return m.loadLines(ctx, []string{header})
+	return m.loadLines(ctx, nil, []string{header})
 }
 
 // LoadCookies is Load for a list of cookies, each "name=value" (or several
 // pairs separated by ";", as in a Cookie header), such as the cookies array
 // of an AWS API Gateway HTTP API (payload 2.0) event.
 func (m *Manager) LoadCookies(ctx context.Context, cookies []string) (*Session, error) {
-	return m.loadLines(ctx, cookies)
+	return m.loadLines(ctx, nil, cookies)
 }
 
-func (m *Manager) loadLines(ctx context.Context, lines []string) (*Session, error) {
+func (m *Manager) loadLines(ctx context.Context, r *http.Request, lines []string) (*Session, error) {
 	s := &Session{m: m, loaded: true}
-	err := m.load(ctx, &s.st, lines)
+	err := m.loadMigrating(ctx, r, &s.st, lines)
 	return s, err
 }
 
@@ -286,7 +294,7 @@ func (m *Manager) loadLazy(s *Session) (*http.Request, error) {
 		return nil, nil
 	}
 	// Validate gets the context without this session: it is locked.
-	return r, m.load(ctx, &s.st, r.Header["Cookie"])
+	return r, m.loadMigrating(ctx, r, &s.st, r.Header["Cookie"])
 }
 
 // report sends a load error to the error hook.

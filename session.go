@@ -49,6 +49,7 @@ type state struct {
 	oldKey     bool   // sealed under a key that is no longer primary
 	used       int    // how many chunk cookies the session occupied
 	carried    uint32 // bit i: the request carried chunk i (any value)
+	legacy     uint32 // bit i: the request carried Migration.Cookies[i]
 
 	accessed  bool // a method was called: the response varies by Cookie
 	modified  bool

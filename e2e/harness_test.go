@@ -18,9 +18,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/storage"
-	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/cookiesession/cookiesession"
 )
@@ -147,7 +145,7 @@ func start(browser string) (h *harness, err error) {
 	h.closers = append(h.closers, cancelAlloc)
 	ctx, cancel := chromedp.NewContext(alloc)
 	h.closers = append(h.closers, cancel)
-	if err := chromedp.Run(ctx); err != nil {
+	if err := chromedp.Do(ctx); err != nil {
 		return h, fmt.Errorf("starting %s: %w", browser, err)
 	}
 	h.browser = ctx
@@ -212,24 +210,19 @@ type tab struct {
 func newTab(t *testing.T) *tab {
 	t.Helper()
 	h := setup(t)
-	// chromedp.WithNewBrowserContext makes the tab without a window of its
-	// own, which headless Chromium refuses ("no browser is open"), so the
-	// browser context and its tab are made here, the tab in a new window.
-	browser := cdp.WithExecutor(h.browser, chromedp.FromContext(h.browser).Browser)
-	bcid, err := target.CreateBrowserContext().WithDisposeOnDetach(true).Do(browser)
-	if err != nil {
-		t.Fatalf("Target.createBrowserContext: %v", err)
-	}
-	t.Cleanup(func() { target.DisposeBrowserContext(bcid).Do(browser) })
-	tid, err := target.CreateTarget("about:blank").WithBrowserContextID(bcid).WithNewWindow(true).Do(browser)
-	if err != nil {
-		t.Fatalf("Target.createTarget: %v", err)
-	}
-	tctx, closeTab := chromedp.NewContext(h.browser, chromedp.WithTargetID(tid))
+	// The first Do creates the browser context (disposed of when it detaches)
+	// and its tab, in a window of its own; closeTab disposes of both.
+	tctx, closeTab := chromedp.NewContext(h.browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(closeTab)
-	if err := chromedp.Run(tctx); err != nil {
-		t.Fatalf("attaching to the tab: %v", err)
+	if err := chromedp.Do(tctx); err != nil {
+		t.Fatalf("opening a tab in a new browser context: %v", err)
 	}
+	bcid := chromedp.FromContext(tctx).BrowserContextID
+	if bcid == "" {
+		t.Fatal("the new tab has no browser context of its own")
+	}
+	// The timeout goes on a child of the context that has run, so that it
+	// bounds this test's actions and not the tab's life.
 	ctx, cancel := context.WithTimeout(tctx, tabTimeout)
 	t.Cleanup(cancel)
 	return &tab{t: t, h: h, ctx: ctx, browserContext: bcid}
@@ -248,12 +241,12 @@ func (tb *tab) open(path string) (int, string) {
 // openURL loads u and returns the HTTP status and the page's text.
 func (tb *tab) openURL(u string) (int, string) {
 	tb.t.Helper()
-	resp, err := chromedp.RunResponse(tb.ctx, chromedp.Navigate(u))
+	resp, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(u))
 	if err != nil {
 		tb.t.Fatalf("loading %s: %v", u, err)
 	}
-	var text string
-	if err := chromedp.Run(tb.ctx, chromedp.Evaluate(`document.body ? document.body.innerText : ""`, &text)); err != nil {
+	text, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	if err != nil {
 		tb.t.Fatalf("reading %s: %v", u, err)
 	}
 	return int(resp.Status), strings.TrimSuffix(text, "\n")
@@ -279,14 +272,12 @@ func short(s string) string {
 // cookies returns every cookie in the tab's browser context, by name.
 func (tb *tab) cookies() map[string]*network.Cookie {
 	tb.t.Helper()
-	c := chromedp.FromContext(tb.ctx)
-	ctx := cdp.WithExecutor(tb.ctx, c.Browser)
-	list, err := storage.GetCookies().WithBrowserContextID(tb.browserContext).Do(ctx)
+	res, err := chromedp.CallBrowser(tb.ctx, storage.GetCookies, storage.GetCookiesParams{BrowserContextID: tb.browserContext})
 	if err != nil {
 		tb.t.Fatalf("Storage.getCookies: %v", err)
 	}
-	m := make(map[string]*network.Cookie, len(list))
-	for _, ck := range list {
+	m := make(map[string]*network.Cookie, len(res.Cookies))
+	for _, ck := range res.Cookies {
 		if m[ck.Name] != nil {
 			tb.t.Fatalf("two cookies named %q in the store: %+v and %+v", ck.Name, m[ck.Name], ck)
 		}
@@ -323,30 +314,29 @@ func values(m map[string]*network.Cookie) map[string]string {
 // closes.
 func (tb *tab) setCookie(name, value string) {
 	tb.t.Helper()
-	err := chromedp.Run(tb.ctx, chromedp.ActionFunc(func(ctx context.Context) error {
-		return network.SetCookie(name, value).
-			WithURL(tb.h.base).
-			WithPath("/").
-			WithHTTPOnly(true).
-			WithSameSite(network.CookieSameSiteLax).
-			Do(ctx)
-	}))
+	_, err := chromedp.Call(tb.ctx, network.SetCookie, network.SetCookieParams{
+		Name:     name,
+		Value:    value,
+		URL:      tb.h.base,
+		Path:     "/",
+		HTTPOnly: new(true),
+		SameSite: network.CookieSameSiteLax,
+	})
 	if err != nil {
 		tb.t.Fatalf("Network.setCookie %s: %v", name, err)
 	}
 }
 
-// eval runs JavaScript in the page, awaiting a promise it returns.
-func (tb *tab) eval(js string, res any) {
+// eval runs JavaScript in tb's page, awaiting a promise it returns, and
+// returns the result, decoded from JSON into a T. (A function, not a method:
+// methods cannot have type parameters.)
+func eval[T any](tb *tab, js string) T {
 	tb.t.Helper()
-	if err := chromedp.Run(tb.ctx, chromedp.Evaluate(js, res, chromedp.EvalAsValue, awaitPromise)); err != nil {
+	res, err := chromedp.Run(tb.ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	if err != nil {
 		tb.t.Fatalf("evaluating %s: %v", js, err)
 	}
-}
-
-// awaitPromise makes Evaluate wait for the promise the script returns.
-func awaitPromise(p *runtime.EvaluateParams) *runtime.EvaluateParams {
-	return p.WithAwaitPromise(true)
+	return res
 }
 
 // lockedBuffer is a bytes.Buffer safe for concurrent use.

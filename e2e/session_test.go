@@ -222,8 +222,7 @@ func TestCookieHiddenFromScriptAndCrossSite(t *testing.T) {
 	if status, _ := tb.open(""); status != 200 {
 		t.Fatalf("GET /: %d, want 200", status)
 	}
-	var seen string
-	tb.eval(`document.cookie = "script=1"; document.cookie`, &seen)
+	seen := eval[string](tb, `document.cookie = "script=1"; document.cookie`)
 	if seen != "script=1" {
 		t.Errorf("document.cookie = %q, want only the script's own cookie, script=1", seen)
 	}
@@ -242,8 +241,7 @@ func TestCookieHiddenFromScriptAndCrossSite(t *testing.T) {
 		if status != 200 {
 			t.Fatalf("GET %s: %d", page, status)
 		}
-		var done bool
-		tb.eval(fmt.Sprintf(`new Promise(done => { const i = new Image(); i.onload = i.onerror = () => done(true); i.src = %q; })`, src), &done)
+		eval[bool](tb, fmt.Sprintf(`new Promise(done => { const i = new Image(); i.onload = i.onerror = () => done(true); i.src = %q; })`, src))
 	}
 	sameSite := tb.url("visits?from=image")
 	crossSite, err := url.Parse(tb.h.base)

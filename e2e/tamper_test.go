@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +13,7 @@ import (
 // deleteCookie removes the demo host's cookie name from the store.
 func (tb *tab) deleteCookie(name string) {
 	tb.t.Helper()
-	err := chromedp.Run(tb.ctx, chromedp.ActionFunc(func(ctx context.Context) error {
-		return network.DeleteCookies(name).WithURL(tb.h.base).Do(ctx)
-	}))
+	_, err := chromedp.Call(tb.ctx, network.DeleteCookies, network.DeleteCookiesParams{Name: name, URL: tb.h.base})
 	if err != nil {
 		tb.t.Fatalf("Network.deleteCookies %s: %v", name, err)
 	}
