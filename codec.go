@@ -251,6 +251,7 @@ func (c *Codec) appendSeal(dst []byte, name string, kind byte, payload []byte, n
 	ad := c.appendAD(raw[end:end], raw[:headerSize], kind, name, chunks)
 	sealed := primary.aead.Seal(raw[:headerSize], raw[headerSize-nonceSize:headerSize], raw[headerSize:], ad)
 	*buf = sealed
+	primary.sealed()
 	return base64.RawURLEncoding.AppendEncode(dst, sealed), chunks, nil
 }
 
@@ -352,6 +353,7 @@ func (c *Codec) openPayload(buf *[]byte, name string, kind byte, value []byte, c
 	body := plain[timesSize:]
 	if method == methodNone {
 		// The text length check above already bounds body by c.max.
+		e.opened()
 		return body, info, nil
 	}
 	out := getBuf()
@@ -362,6 +364,7 @@ func (c *Codec) openPayload(buf *[]byte, name string, kind byte, value []byte, c
 	if err != nil {
 		return nil, info, err
 	}
+	e.opened()
 	return payload, info, nil
 }
 

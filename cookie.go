@@ -1,12 +1,10 @@
 package cookiesession
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Cookie limits (SPEC.md §14).
@@ -36,63 +34,109 @@ const (
 	maxAttempts   = 16
 )
 
-// cookieAttrs checks the cookie fields of cfg, with defaults applied, and
-// returns the attribute string every session cookie carries, less Max-Age.
-func cookieAttrs(cfg *Config) (string, error) {
+// cookieLayout is the cookie layer: the session cookies' names and
+// attributes, how a sealed text is split over them, and the size budgets.
+// It knows nothing of sessions or sealing; the Manager holds one.
+type cookieLayout struct {
+	names     []string // chunk cookie names: Name, Name.1, ... up to maxChunksLimit
+	attrs     string   // attributes after the value, less Max-Age
+	maxChunks int
+	maxSize   int
+}
+
+// cookieSpec is what a cookieLayout is made from: the cookie fields of a
+// Config, with defaults applied.
+type cookieSpec struct {
+	name, path, domain   string
+	sameSite             http.SameSite
+	insecure, noHTTPOnly bool
+	partitioned          bool
+	maxChunks, maxSize   int
+}
+
+// newCookieLayout checks spec and returns its layout. Errors wrap
+// ErrInvalidConfig.
+func newCookieLayout(spec cookieSpec) (cookieLayout, error) {
+	attrs, err := spec.attrs()
+	if err != nil {
+		return cookieLayout{}, err
+	}
+	l := cookieLayout{attrs: attrs, maxChunks: spec.maxChunks, maxSize: spec.maxSize}
+	// Names up to the hard limit, so that chunks left by a larger MaxChunks
+	// are still recognized and deleted.
+	for i := range maxChunksLimit {
+		name := spec.name
+		if i > 0 {
+			name = spec.name + "." + strconv.Itoa(i)
+		}
+		l.names = append(l.names, name)
+	}
+	return l, nil
+}
+
+// attrs checks the cookie fields and returns the attribute string every
+// session cookie carries, less Max-Age.
+func (cfg *cookieSpec) attrs() (string, error) {
 	bad := func(format string, a ...any) (string, error) {
 		return "", fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, a...)...)
 	}
-	if len(cfg.Name) > maxNameLen || !isToken(cfg.Name) {
-		return bad("cookie Name %q is not a token of 1 to %d characters", cfg.Name, maxNameLen)
+	switch {
+	case cfg.maxChunks < 1 || cfg.maxChunks > maxChunksLimit:
+		return bad("MaxChunks %d is outside 1..%d", cfg.maxChunks, maxChunksLimit)
+	case cfg.maxSize < minMaxSize:
+		return bad("MaxSize %d is under %d", cfg.maxSize, minMaxSize)
 	}
-	if len(cfg.Path) > maxAttrLen || !strings.HasPrefix(cfg.Path, "/") || !isAttrValue(cfg.Path) {
-		return bad("cookie Path %q must start with / and hold no ';' or control characters", cfg.Path)
+	if len(cfg.name) > maxNameLen || !isToken(cfg.name) {
+		return bad("cookie Name %q is not a token of 1 to %d characters", cfg.name, maxNameLen)
 	}
-	if cfg.Domain != "" && (len(cfg.Domain) > maxAttrLen || !isDomain(cfg.Domain)) {
-		return bad("cookie Domain %q is not a host name", cfg.Domain)
+	if len(cfg.path) > maxAttrLen || !strings.HasPrefix(cfg.path, "/") || !isAttrValue(cfg.path) {
+		return bad("cookie Path %q must start with / and hold no ';' or control characters", cfg.path)
+	}
+	if cfg.domain != "" && (len(cfg.domain) > maxAttrLen || !isDomain(cfg.domain)) {
+		return bad("cookie Domain %q is not a host name", cfg.domain)
 	}
 	var sameSite string
-	switch cfg.SameSite {
+	switch cfg.sameSite {
 	case http.SameSiteLaxMode:
 		sameSite = "; SameSite=Lax"
 	case http.SameSiteStrictMode:
 		sameSite = "; SameSite=Strict"
 	case http.SameSiteNoneMode:
-		if cfg.Insecure {
+		if cfg.insecure {
 			return bad("SameSite=None needs Secure, so it cannot be combined with Insecure")
 		}
 		sameSite = "; SameSite=None"
 	case http.SameSiteDefaultMode:
 	default:
-		return bad("unknown SameSite %d", cfg.SameSite)
+		return bad("unknown SameSite %d", cfg.sameSite)
 	}
 	switch {
-	case hasPrefixFold(cfg.Name, "__Host-") && (cfg.Insecure || cfg.Path != "/" || cfg.Domain != ""):
+	case hasPrefixFold(cfg.name, "__Host-") && (cfg.insecure || cfg.path != "/" || cfg.domain != ""):
 		return bad("a __Host- cookie needs Secure, Path / and no Domain")
-	case hasPrefixFold(cfg.Name, "__Secure-") && cfg.Insecure:
+	case hasPrefixFold(cfg.name, "__Secure-") && cfg.insecure:
 		return bad("a __Secure- cookie needs Secure")
-	case cfg.Partitioned && cfg.Insecure:
+	case cfg.partitioned && cfg.insecure:
 		return bad("a Partitioned cookie needs Secure")
 	}
 
 	var b strings.Builder
 	b.WriteString("; Path=")
-	b.WriteString(cfg.Path)
-	if cfg.Domain != "" {
+	b.WriteString(cfg.path)
+	if cfg.domain != "" {
 		b.WriteString("; Domain=")
-		b.WriteString(cfg.Domain)
+		b.WriteString(cfg.domain)
 	}
-	if !cfg.AllowScriptAccess {
+	if !cfg.noHTTPOnly {
 		b.WriteString("; HttpOnly")
 	}
-	if !cfg.Insecure {
+	if !cfg.insecure {
 		b.WriteString("; Secure")
 	}
 	b.WriteString(sameSite)
-	if cfg.Partitioned {
+	if cfg.partitioned {
 		b.WriteString("; Partitioned")
 	}
-	if len(cfg.Name)+len(".10=")+b.Len()+maxAgeRoom > cookieSizeLimit/2 {
+	if len(cfg.name)+len(".10=")+b.Len()+maxAgeRoom > cookieSizeLimit/2 {
 		return bad("cookie Name and attributes leave less than half of a %d-byte cookie for the value", cookieSizeLimit)
 	}
 	return b.String(), nil
@@ -148,47 +192,47 @@ func isDomain(s string) bool {
 func countPrefix(n int) string { return strconv.Itoa(n) + "." }
 
 // room is how many bytes of value cookie i can hold.
-func (m *Manager) room(i int) int {
-	return cookieSizeLimit - len(m.names[i]) - 1 - len(m.attrs) - maxAgeRoom
+func (l *cookieLayout) room(i int) int {
+	return cookieSizeLimit - len(l.names[i]) - 1 - len(l.attrs) - maxAgeRoom
 }
 
 // plan returns how many cookies a sealed text of textLen characters needs,
 // or ErrTooLarge if it is over Config.MaxSize or Config.MaxChunks.
-func (m *Manager) plan(textLen int) (int, error) {
-	if total := len(m.names[0]) + 1 + textLen; total > m.maxSize {
-		return 0, fmt.Errorf("%w: session cookie of %d bytes is over MaxSize %d", ErrTooLarge, total, m.maxSize)
+func (l *cookieLayout) plan(textLen int) (int, error) {
+	if total := len(l.names[0]) + 1 + textLen; total > l.maxSize {
+		return 0, fmt.Errorf("%w: session cookie of %d bytes is over MaxSize %d", ErrTooLarge, total, l.maxSize)
 	}
-	if textLen <= m.room(0) {
+	if textLen <= l.room(0) {
 		return 1, nil
 	}
-	for n := 2; n <= m.maxChunks; n++ {
+	for n := 2; n <= l.maxChunks; n++ {
 		capacity := -len(countPrefix(n))
 		total := textLen + len(countPrefix(n))
 		for i := range n {
-			capacity += m.room(i)
-			total += len(m.names[i]) + 1
+			capacity += l.room(i)
+			total += len(l.names[i]) + 1
 		}
-		if total > m.maxSize {
-			return 0, fmt.Errorf("%w: %d session cookies of %d bytes in all are over MaxSize %d", ErrTooLarge, n, total, m.maxSize)
+		if total > l.maxSize {
+			return 0, fmt.Errorf("%w: %d session cookies of %d bytes in all are over MaxSize %d", ErrTooLarge, n, total, l.maxSize)
 		}
 		if textLen <= capacity {
 			return n, nil
 		}
 	}
-	return 0, fmt.Errorf("%w: session of %d characters needs more than MaxChunks (%d) cookies", ErrTooLarge, textLen, m.maxChunks)
+	return 0, fmt.Errorf("%w: session of %d characters needs more than MaxChunks (%d) cookies", ErrTooLarge, textLen, l.maxChunks)
 }
 
 // appendLines appends the Set-Cookie lines that store text, split over the
 // n cookies that plan chose, to lines.
-func (m *Manager) appendLines(lines []string, text []byte, n int, maxAge int64) []string {
+func (l *cookieLayout) appendLines(lines []string, text []byte, n int, maxAge int64) []string {
 	for i := range n {
-		take, prefix := m.room(i), ""
+		take, prefix := l.room(i), ""
 		if n > 1 && i == 0 {
 			prefix = countPrefix(n)
 			take -= len(prefix)
 		}
 		take = min(take, len(text))
-		lines = append(lines, m.setCookie(i, prefix, text[:take], maxAge))
+		lines = append(lines, l.setCookie(i, prefix, text[:take], maxAge))
 		text = text[take:]
 	}
 	return lines
@@ -197,99 +241,20 @@ func (m *Manager) appendLines(lines []string, text []byte, n int, maxAge int64) 
 // setCookie returns a Set-Cookie header value for chunk i holding prefix
 // and value. A maxAge of -1 writes no Max-Age, for a browser-session
 // cookie; 0 deletes the cookie.
-func (m *Manager) setCookie(i int, prefix string, value []byte, maxAge int64) string {
+func (l *cookieLayout) setCookie(i int, prefix string, value []byte, maxAge int64) string {
 	var b strings.Builder
-	b.Grow(len(m.names[i]) + 1 + len(prefix) + len(value) + len(m.attrs) + maxAgeRoom)
-	b.WriteString(m.names[i])
+	b.Grow(len(l.names[i]) + 1 + len(prefix) + len(value) + len(l.attrs) + maxAgeRoom)
+	b.WriteString(l.names[i])
 	b.WriteByte('=')
 	b.WriteString(prefix)
 	b.Write(value)
-	b.WriteString(m.attrs)
+	b.WriteString(l.attrs)
 	if maxAge >= 0 {
 		var digits [20]byte
 		b.WriteString("; Max-Age=")
 		b.Write(strconv.AppendInt(digits[:0], maxAge, 10))
 	}
 	return b.String()
-}
-
-// save returns the Set-Cookie lines that store st at now, and deletes the
-// chunks it no longer uses; on success, st counts as saved. A keptError
-// comes with lines that are still to be sent.
-func (m *Manager) save(st *state, now int64) ([]string, error) {
-	var lines []string
-	var kept error
-	exp := m.sealExpiry(st, now)
-	keep := st.used // chunk cookies in use after this save
-	sealed := false
-	switch {
-	case len(st.values) == 0 || exp <= now:
-		keep = 0
-	case m.needsSeal(st, now):
-		buf := getBuf()
-		defer putBuf(buf)
-		text, n, err := m.seal(buf, st, now, exp)
-		if err != nil && !st.modified && errors.Is(err, ErrTooLarge) {
-			// Only a renewal failed: the cookie as loaded stays valid.
-			kept = keptError{err}
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		maxAge := min(exp-now, maxCookieAge)
-		if m.browser && !st.explicit {
-			maxAge = -1
-		}
-		lines = m.appendLines(make([]string, 0, n), text, n, maxAge)
-		keep, sealed = n, true
-	}
-	del := st.carried
-	if st.destroyed {
-		del |= 1<<m.maxChunks - 1
-	}
-	for i := keep; i < maxChunksLimit; i++ {
-		if del&(1<<i) != 0 {
-			lines = append(lines, m.setCookie(i, "", nil, 0))
-		}
-	}
-	lines = m.appendLegacyDeletes(lines, st)
-	if sealed {
-		st.issued, st.expires, st.oldKey = now, exp, false
-	}
-	st.used, st.carried = keep, 1<<keep-1
-	st.modified, st.destroyed = false, false
-	return lines, kept
-}
-
-// keptError reports that an unmodified session could not be sealed again
-// (for idle renewal, key rotation or SaveEveryRequest) because it no longer
-// fits the budget. Its cookie stays as it was, and stays valid.
-type keptError struct{ err error }
-
-func (e keptError) Error() string {
-	return "cookiesession: session not renewed, its cookie is kept: " + e.err.Error()
-}
-
-func (e keptError) Unwrap() error { return e.err }
-
-// seal seals st's payload at now, to expire at exp, into *buf, and returns the text
-// and the number of cookies it takes. The text is valid until *buf goes
-// back to the pool.
-func (m *Manager) seal(buf *[]byte, st *state, now, exp int64) ([]byte, int, error) {
-	pbuf := getBuf()
-	defer putBuf(pbuf)
-	payload, err := st.appendPayload((*pbuf)[:0], m.zmin, m.codec.max)
-	*pbuf = payload
-	if err != nil {
-		return nil, 0, err
-	}
-	text, chunks, err := m.codec.appendSeal((*buf)[:0], m.names[0], kindSession, payload, time.Unix(now, 0), time.Unix(exp, 0), m.plan)
-	*buf = text
-	if err != nil {
-		return nil, 0, err
-	}
-	return text, max(chunks, 1), nil
 }
 
 // jar holds the session cookies a request carried: up to maxCandidates
@@ -303,7 +268,7 @@ type jar struct {
 
 // scan adds the session cookies among the cookie pairs of one Cookie header
 // line (or one element of a cookie list) to j.
-func (m *Manager) scan(j *jar, line string) {
+func (l *cookieLayout) scan(j *jar, line string) {
 	for line != "" && j.pairs <= maxCookiePairs {
 		var pair string
 		pair, line, _ = strings.Cut(line, ";")
@@ -312,7 +277,7 @@ func (m *Manager) scan(j *jar, line string) {
 			continue
 		}
 		j.pairs++
-		i := m.chunkIndex(strings.Trim(name, " \t"))
+		i := l.chunkIndex(strings.Trim(name, " \t"))
 		if i < 0 {
 			continue
 		}
@@ -332,8 +297,8 @@ func (m *Manager) scan(j *jar, line string) {
 // names count: Name, and Name.i for i from 1 to 9 in decimal without
 // leading zeros. Indices from MaxChunks up are never read, but are deleted
 // like other stale chunks, in case MaxChunks was lowered.
-func (m *Manager) chunkIndex(name string) int {
-	rest, ok := strings.CutPrefix(name, m.names[0])
+func (l *cookieLayout) chunkIndex(name string) int {
+	rest, ok := strings.CutPrefix(name, l.names[0])
 	switch {
 	case !ok:
 		return -1
@@ -349,6 +314,19 @@ func (m *Manager) chunkIndex(name string) int {
 	return i
 }
 
+// quoteMax is the most bytes of attacker input an error quotes.
+const quoteMax = 16
+
+// quoteFew quotes at most the first quoteMax bytes of s, which comes from a
+// request, and says how long s was if that cut it: an error that echoes
+// attacker input must stay small, since it may be logged.
+func quoteFew(s string) string {
+	if len(s) <= quoteMax {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:quoteMax]) + "... (" + strconv.Itoa(len(s)) + " bytes)"
+}
+
 // parseCount splits a first cookie value into its chunk count and text. A
 // value without a count prefix is a whole sealed value: count 1.
 func parseCount(v string) (int, string, error) {
@@ -358,7 +336,7 @@ func parseCount(v string) (int, string, error) {
 	}
 	n, err := strconv.Atoi(digits)
 	if err != nil || len(digits) > 2 || digits[0] == '0' || n < 2 || strconv.Itoa(n) != digits {
-		return 0, "", fmt.Errorf("%w: bad chunk count %q", ErrMalformed, digits)
+		return 0, "", fmt.Errorf("%w: bad chunk count %s", ErrMalformed, quoteFew(digits))
 	}
 	return n, text, nil
 }

@@ -65,6 +65,7 @@ type cookieWriter struct {
 func newCookieWriter(t testing.TB, kr *Keyring, cfg Config) cookieWriter {
 	cfg.Now = func() time.Time { return time.Unix(t0, 0) }
 	cfg.MaxChunks, cfg.MaxSize = 3, 16384
+	plainName(&cfg)
 	m, err := New(kr, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +94,7 @@ func (w cookieWriter) seal(st state, chunks int) ([]string, *vectorState) {
 		vals = append(vals, v)
 	}
 	want := &vectorState{ID: hex.EncodeToString(st.id[:]), Created: st.created, Deadline: st.deadline,
-		Explicit: st.explicit, Entries: []vectorEntry{}}
+		Explicit: st.explicit, Browser: st.browserClose, Idle: st.idle, Entries: []vectorEntry{}}
 	for _, e := range st.values {
 		ve := vectorEntry{Compressed: e.z != nil}
 		ve.Key, ve.KeyHex = textOrHex([]byte(e.key))
@@ -107,7 +108,7 @@ func (w cookieWriter) seal(st state, chunks int) ([]string, *vectorState) {
 func header(vals ...string) string {
 	var pairs []string
 	for i, v := range vals {
-		name := DefaultName
+		name := DefaultPlainName
 		if i > 0 {
 			name += "." + string(rune('0'+i))
 		}
@@ -132,7 +133,7 @@ func genCookieVectors(t testing.TB) cookieVectorFile {
 	kr, keys := vectorKeyring(t)
 	w := newCookieWriter(t, kr, Config{})
 	plainW := newCookieWriter(t, kr, Config{ValueCompressThreshold: -1})
-	base := cookieVector{Keyring: kr.Marshal(), CookieName: DefaultName, MaxChunks: 3, Now: t0 + 60,
+	base := cookieVector{Keyring: kr.Marshal(), CookieName: DefaultPlainName, MaxChunks: 3, Now: t0 + 60,
 		ClockSkew: 10, MaxPayload: DefaultMaxPayloadSize}
 	var vs []cookieVector
 	loads := func(desc, hdr string, want *vectorState, mod func(*cookieVector)) {
@@ -202,7 +203,7 @@ func genCookieVectors(t testing.TB) cookieVectorFile {
 		t.Fatal(err)
 	}
 	codec.rand = w.nonces
-	forged, err := codec.Seal(DefaultName, vectorPayload(t), time.Unix(t0+3600, 0))
+	forged, err := codec.Seal(DefaultPlainName, vectorPayload(t), time.Unix(t0+3600, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,11 +211,11 @@ func genCookieVectors(t testing.TB) cookieVectorFile {
 	nonce := make([]byte, nonceSize)
 	w.nonces.Read(nonce)
 	whole := rawValue{version: formatVersion, flags: methodDeflate, kind: kindSession, key: keys[0], nonce: nonce,
-		iat: t0, exp: t0 + 3600, body: deflate(t, vectorPayload(t)), name: DefaultName}.seal(t)
+		iat: t0, exp: t0 + 3600, body: deflate(t, vectorPayload(t)), name: DefaultPlainName}.seal(t)
 	fails("a session payload compressed as a whole", "session="+whole, "ErrMalformed", nil)
-	fails("a cookie of format version 1", "session="+rawV1(t, DefaultName, ""), "ErrUnsupportedVersion", nil)
+	fails("a cookie of format version 1", "session="+rawV1(t, DefaultPlainName, ""), "ErrUnsupportedVersion", nil)
 	fails("a cookie under the disabled key", "session="+rawValue{version: formatVersion, kind: kindSession, key: keys[2], nonce: nonce,
-		iat: t0, exp: t0 + 3600, body: vectorPayload(t), name: DefaultName}.seal(t), "ErrKeyDisabled", nil)
+		iat: t0, exp: t0 + 3600, body: vectorPayload(t), name: DefaultPlainName}.seal(t), "ErrKeyDisabled", nil)
 
 	return cookieVectorFile{
 		Format:    "cookiesession session cookies, format version 2 (SPEC.md section 14, over sections 4 to 13)",

@@ -10,27 +10,81 @@
 //
 //	kr, err := cookiesession.ParseKeyring(os.Getenv("COOKIESESSION_KEYS"))
 //	m, err := cookiesession.New(kr, cookiesession.Config{})
-//	http.ListenAndServe(addr, m.Middleware(mux))
+//	csrf := http.NewCrossOriginProtection()
+//	http.ListenAndServe(addr, csrf.Handler(m.Middleware(mux)))
 //
 //	// in a handler
 //	s := cookiesession.FromContext(r.Context())
-//	n, _, err := cookiesession.Get[int](s, "visits")
-//	err = s.Set("visits", n+1)
+//	n := cookiesession.GetOr(s, "visits", 0) + 1
+//	err = s.Set("visits", n)
 //
-// [Get] and [Pop] read typed values; [Session.Set], [Session.Delete],
-// [Session.Clear] and [Session.Destroy] change the session, and
-// [Session.SetExpiry] and [Session.Renew] manage its lifetime. The session
-// is opened on first use only, and saved, just before the response header
-// goes out, only when it changed (or needs a renewed or re-keyed seal).
-// Session IDs, 128 random bits, are sealed inside for logs and revocation
-// lists; [Config.Validate] can reject a session after it opens.
+// [Get], [GetOr] and [Pop] read typed values; [Session.Set],
+// [Session.Delete], [Session.Clear] and [Session.Destroy] change the
+// session; [Session.AddFlash] and [Session.Flashes] keep messages to show
+// once; [Session.SetExpiry], [Session.ResetExpiry] and [Session.Renew]
+// manage its lifetime. The session is opened on first use only, and saved,
+// just before the response header goes out, only when it changed (or needs
+// a renewed or re-keyed seal). Session IDs, 128 random bits, are sealed
+// inside for logs and revocation lists; [Config.Validate] can reject a
+// session after it opens.
+//
+// # Expiry
+//
+// A session follows [Config] unless it has a policy of its own: it ends
+// Config.Lifetime after its start or last renewal, or after
+// Config.IdleTimeout without a request that saves it, in cookies without
+// Max-Age if Config.BrowserSession is set. [Session.SetExpiry] gives one
+// session its own [Expiry], sealed in its cookie: Django's set_expiry with
+// seconds of inactivity (IdleTimeout), 0 (BrowserClose), a datetime
+// (Deadline) or a timedelta (Lifetime); [Session.ResetExpiry] is
+// set_expiry(None). A "remember me" login is Expiry{Lifetime: 30 * 24 *
+// time.Hour}: 30 days, with no idle timeout unless it sets one. Lifetime
+// never moves, not even with Config.SaveEveryRequest; Config.IdleTimeout is
+// the expiry that slides with activity.
+//
+// # Values
+//
+// Values are stored serialized, JSON by default: a struct comes back as the
+// same struct. [Get] of a value as any gives what encoding/json gives, so a
+// number is a float64; read it as an int to get an int. A [time.Time] comes
+// back as the same instant to the nanosecond, with its UTC offset but
+// without its location name or monotonic clock reading: compare times with
+// Equal. Each response carries the whole session, so when two requests
+// from one browser overlap (two tabs), the one answered last wins and the
+// other's changes are lost, as with every cookie session: write the session
+// in the requests that own a value, and keep data that many tabs change at
+// once on the server, with only its ID in the session.
+//
+// # Mistakes
+//
+// A handler that [Manager.Middleware] does not wrap gets a nil *Session
+// from [FromContext], whose methods panic with a message that names the
+// middleware. A change after the response header went out cannot be saved:
+// [Session.Set] and the other changes that return an error return
+// [ErrHeaderWritten], and [Config.ErrorHook] hears of it, as it does of a
+// change from a goroutine after the handler returned.
 //
 // # Cookies
 //
 // Cookies are HttpOnly, Secure and SameSite=Lax unless configured otherwise,
-// and [New] rejects attribute combinations that browsers refuse, such as a
-// __Host- name with a Domain. A session too large for one 4096-byte cookie is
-// split over several (session, session.1, ...), with the count
+// and named __Host-session ([DefaultName]) when the configuration allows
+// the prefix, so that a sibling subdomain cannot plant a cookie that shadows
+// them; otherwise session ([DefaultPlainName]). [New] rejects attribute
+// combinations that browsers refuse, such as a __Host- name with a Domain.
+// The middleware adds "Vary: Cookie" to responses that used the session, and
+// makes every response that carries session cookies "Cache-Control:
+// private" (unless the handler chose no-store or private), so that no shared
+// cache hands one visitor's session to another.
+//
+// SameSite=Lax keeps the cookies out of requests that another site starts,
+// such as a form posted from it, but not out of its top-level GET
+// navigations, and a cross-site POST still reaches the handler, without the
+// cookies. Change state only in POST (PUT, DELETE) handlers, and wrap the
+// middleware in [net/http.CrossOriginProtection], which refuses
+// cross-origin requests other than GET, HEAD and OPTIONS.
+//
+// A session too large for one 4096-byte cookie is
+// split over several (__Host-session, __Host-session.1, ...), with the count
 // authenticated; chunks no longer used are deleted. [Config.MaxSize] (6144
 // bytes by default) keeps the Cookie header within common proxy limits;
 // saving a larger session fails with [ErrTooLarge] before anything is sent.
@@ -80,6 +134,14 @@
 // [Keyring.Marshal] and [Keyring.Reload] carry keyrings as text, for
 // environment variables and secret files. Keyrings are safe for concurrent
 // use; rotation never blocks sealing or opening.
+//
+// A fleet can also rotate in one step: a keyring text may schedule a key's
+// promotion and another's end ([Keyring.PromoteAt], [Keyring.DisableAt],
+// "primary-from" and "disabled-from" in the text), which every instance
+// applies by its own clock. [Keyring.Watch] keeps a keyring in step with a
+// file ([FileKeySource]) or any other [KeySource], and [Keyring.Stats]
+// counts the values each key sealed and opened, so that an operator can see
+// when an old key is no longer presented.
 //
 // # Errors
 //

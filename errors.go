@@ -77,7 +77,9 @@ var (
 
 	// ErrHeaderWritten means a session changed after the response header
 	// had been sent, or after the connection was hijacked, so the change
-	// could not be saved. The middleware reports it through Config.ErrorHook.
+	// could not be saved. Session.Set and the other changes that return an
+	// error return it, and the middleware reports it through
+	// Config.ErrorHook.
 	ErrHeaderWritten = errors.New("cookiesession: session changed after the response header was written")
 )
 

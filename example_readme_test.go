@@ -46,18 +46,21 @@ func Example_quickStart() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /visits", func(w http.ResponseWriter, r *http.Request) {
 		s := cookiesession.FromContext(r.Context())
-		n, _, err := cookiesession.Get[int](s, "visits")
-		if err != nil {
+		n := cookiesession.GetOr(s, "visits", 0) + 1
+		if err := s.Set("visits", n); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		if err := s.Set("visits", n+1); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		fmt.Fprintf(w, "You have visited this page %d times.", n+1)
+		fmt.Fprintf(w, "You have visited this page %d times.", n)
 	})
-	log.Fatal(http.ListenAndServe(addr, m.Middleware(mux)))
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		cookiesession.FromContext(r.Context()).Destroy() // state changes go through POST
+		fmt.Fprint(w, "Logged out.")
+	})
+	// SameSite=Lax cookies still come with cross-site top-level navigations;
+	// CrossOriginProtection (Go 1.25+) refuses cross-origin POSTs.
+	csrf := http.NewCrossOriginProtection()
+	log.Fatal(http.ListenAndServe(addr, csrf.Handler(m.Middleware(mux))))
 	// readme:end
 }
 

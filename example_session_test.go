@@ -49,16 +49,12 @@ func ExampleManager_Middleware() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /visits", func(w http.ResponseWriter, r *http.Request) {
 		s := cookiesession.FromContext(r.Context())
-		n, _, err := cookiesession.Get[int](s, "visits")
-		if err != nil {
+		n := cookiesession.GetOr(s, "visits", 0) + 1
+		if err := s.Set("visits", n); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		if err := s.Set("visits", n+1); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		fmt.Fprintf(w, "You have visited this page %d times.", n+1)
+		fmt.Fprintf(w, "You have visited this page %d times.", n)
 	})
 	handler := m.Middleware(mux) // http.ListenAndServe(addr, handler)
 
@@ -157,19 +153,35 @@ func ExampleManager_SetCookieHeaders() {
 }
 
 func ExampleSession_SetExpiry() {
-	m := exampleManager(cookiesession.Config{BrowserSession: true})
+	m := exampleManager(cookiesession.Config{IdleTimeout: 30 * time.Minute})
 	s, _ := m.LoadHeader(context.Background(), "")
 	s.Set("user", "ada")
-	fmt.Println("default:", s.Expiry())
+	fmt.Println("policy:", s.Expiry()) // 30 minutes of inactivity
 
-	// "Remember me": a persistent cookie for 30 days, though the
-	// configuration asks for browser-session cookies.
-	s.SetExpiry(30 * 24 * time.Hour)
+	// "Remember me": 30 days, with no idle timeout.
+	s.SetExpiry(cookiesession.Expiry{Lifetime: 30 * 24 * time.Hour})
 	fmt.Println("remember me:", s.Expiry())
 	lines, _ := m.SetCookieHeaders(s)
 	fmt.Println(strings.Contains(lines[0], "Max-Age=2592000"))
+
+	// Or one of Django's set_expiry cases.
+	s.SetExpiry(cookiesession.Expiry{IdleTimeout: time.Hour}) // set_expiry(3600)
+	fmt.Println("an hour idle:", s.Expiry())
+	s.SetExpiry(cookiesession.Expiry{BrowserClose: true}) // set_expiry(0)
+	lines, _ = m.SetCookieHeaders(s)
+	fmt.Println("browser close, Max-Age:", strings.Contains(lines[0], "Max-Age"))
+	s.ResetExpiry() // set_expiry(None)
+	fmt.Println("policy again:", s.Expiry())
+
+	// Out of range, as in Config, is an error.
+	err := s.SetExpiry(cookiesession.Expiry{Lifetime: 1500 * time.Millisecond})
+	fmt.Println(errors.Is(err, cookiesession.ErrInvalidConfig))
 	// Output:
-	// default: 2026-12-06 12:00:00 +0000 UTC
+	// policy: 2026-11-22 12:30:00 +0000 UTC
 	// remember me: 2026-12-22 12:00:00 +0000 UTC
+	// true
+	// an hour idle: 2026-11-22 13:00:00 +0000 UTC
+	// browser close, Max-Age: false
+	// policy again: 2026-11-22 12:30:00 +0000 UTC
 	// true
 }

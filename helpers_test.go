@@ -148,6 +148,14 @@ func fixture(t testing.TB, size string) []byte {
 	return b
 }
 
+// plainName names the cookie "session" unless cfg names it: the tests spell
+// cookie names out, and TestDefaultName covers the __Host- default.
+func plainName(cfg *Config) {
+	if cfg.Name == "" {
+		cfg.Name = DefaultPlainName
+	}
+}
+
 // fixtureValues returns the top-level values of a session fixture, each as
 // it appears in the file.
 func fixtureValues(t testing.TB, size string) map[string]json.RawMessage {

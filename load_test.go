@@ -56,12 +56,14 @@ func TestExpiryMaxAge(t *testing.T) {
 	}{
 		{"default lifetime", false, nil, 1209600, 1206000},
 		{"browser session", true, nil, -1, -1},
-		{"SetExpiry", false, func(s *Session) { s.SetExpiry(30 * day) }, 2592000, 2588400},
-		{"SetExpiry with browser session", true, func(s *Session) { s.SetExpiry(30 * day) }, 2592000, 2588400},
-		{"SetExpiry(0) reverts", false, func(s *Session) { s.SetExpiry(30 * day); s.SetExpiry(0) }, 1209600, 1206000},
-		{"SetExpiry(0) reverts with browser session", true, func(s *Session) { s.SetExpiry(30 * day); s.SetExpiry(0) }, -1, -1},
-		{"SetExpiry over 400 days", false, func(s *Session) { s.SetExpiry(1000 * day) }, 34560000, 34556400},
-		{"SetExpiry under a second", false, func(s *Session) { s.SetExpiry(time.Millisecond) }, 1, 0},
+		{"SetExpiry", false, func(s *Session) { s.SetExpiry(Expiry{Lifetime: 30 * day}) }, 2592000, 2588400},
+		{"SetExpiry with browser session", true, func(s *Session) { s.SetExpiry(Expiry{Lifetime: 30 * day}) }, 2592000, 2588400},
+		{"ResetExpiry reverts", false, func(s *Session) { s.SetExpiry(Expiry{Lifetime: 30 * day}); s.ResetExpiry() }, 1209600, 1206000},
+		{"ResetExpiry reverts with browser session", true, func(s *Session) { s.SetExpiry(Expiry{Lifetime: 30 * day}); s.ResetExpiry() }, -1, -1},
+		{"SetExpiry of 400 days", false, func(s *Session) { s.SetExpiry(Expiry{Lifetime: 400 * day}) }, 34560000, 34556400},
+		{"SetExpiry of a second", false, func(s *Session) { s.SetExpiry(Expiry{Lifetime: time.Second}) }, 1, 0},
+		{"browser close", false, func(s *Session) { s.SetExpiry(Expiry{BrowserClose: true}) }, -1, -1},
+		{"deadline", false, func(s *Session) { s.SetExpiry(Expiry{Deadline: time.Unix(t0, 0).Add(2*time.Hour + time.Second/2)}) }, 7200, 3600},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,16 +96,20 @@ func TestExpiryValue(t *testing.T) {
 	if got, want := s.Expiry(), time.Unix(t0, 0).Add(DefaultLifetime).UTC(); !got.Equal(want) {
 		t.Errorf("Expiry = %v, want %v", got, want)
 	}
-	s.SetExpiry(1000 * 24 * time.Hour)
+	if err := s.SetExpiry(Expiry{Lifetime: 400 * 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
 	if got, want := s.Expiry(), time.Unix(t0, 0).Add(400*24*time.Hour).UTC(); !got.Equal(want) {
-		t.Errorf("Expiry after SetExpiry(1000 days) = %v, want %v", got, want)
+		t.Errorf("Expiry after SetExpiry(400 days) = %v, want %v", got, want)
 	}
 }
 
-func TestSetExpiryNegativeDeletes(t *testing.T) {
+func TestSetExpiryPastDeadlineDeletes(t *testing.T) {
 	e := stNew(t, Config{BrowserSession: true})
 	s := stLoad(t, e.m, stHeader(t, stSaved(t, e, nil)))
-	s.SetExpiry(-time.Second)
+	if err := s.SetExpiry(Expiry{Deadline: time.Unix(t0-1, 0)}); err != nil {
+		t.Fatal(err)
+	}
 	want := []string{"session=; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=0"}
 	if diff := cmp.Diff(want, stSave(t, e.m, s)); diff != "" {
 		t.Errorf("lines (-want +got):\n%s", diff)
@@ -293,7 +299,7 @@ func TestChunkTampering(t *testing.T) {
 	}{
 		{"intact", "session=" + a[0] + "; session.1=" + a[1] + "; session.2=" + a[2], nil, nil},
 		{"any pair order", "session.2=" + a[2] + "; x=1; session.1=" + a[1] + "; session=" + a[0], nil, nil},
-		{"dropped middle", "session=" + a[0] + "; session.2=" + a[2], malformed, []string{"session delete", "session.2 delete"}},
+		{"dropped middle", "session=" + a[0] + "; session.2=" + a[2], malformed, []string{"session.2 delete", "session delete"}},
 		{"dropped last", "session=" + a[0] + "; session.1=" + a[1], malformed, nil},
 		{"reordered", "session=" + a[0] + "; session.1=" + a[2] + "; session.2=" + a[1], spliced, nil},
 		{"duplicated", "session=" + a[0] + "; session.1=" + a[1] + "; session.2=" + a[1], spliced, nil},
@@ -303,9 +309,9 @@ func TestChunkTampering(t *testing.T) {
 		{"count removed", "session=" + aText + "; session.1=" + a[1] + "; session.2=" + a[2], spliced, nil},
 		{"count over MaxChunks", "session=4." + aText + "; session.1=" + a[1] + "; session.2=" + a[2], malformed, nil},
 		{"count 10", "session=10." + aText + "; session.1=" + a[1] + "; session.2=" + a[2], malformed, nil},
-		{"chunks without the first", "session.1=" + a[1] + "; session.2=" + a[2], malformed, []string{"session.1 delete", "session.2 delete"}},
+		{"chunks without the first", "session.1=" + a[1] + "; session.2=" + a[2], malformed, []string{"session.2 delete", "session.1 delete"}},
 		{"stale chunk after two", "session=" + two[0] + "; session.1=" + two[1] + "; session.2=" + a[2], nil, []string{"session.2 delete"}},
-		{"stale chunks after one", "session=" + one[0] + "; session.1=junk; session.2=" + a[2], nil, []string{"session.1 delete", "session.2 delete"}},
+		{"stale chunks after one", "session=" + one[0] + "; session.1=junk; session.2=" + a[2], nil, []string{"session.2 delete", "session.1 delete"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -105,7 +105,7 @@ func (r *hdRotation) checkJars() {
 	for c, jar := range r.jars {
 		var id KeyID
 		for _, ck := range jar.Cookies(r.u) {
-			if raw, err := base64.RawURLEncoding.DecodeString(ck.Value); ck.Name == DefaultName && err == nil && len(raw) >= 6 {
+			if raw, err := base64.RawURLEncoding.DecodeString(ck.Value); ck.Name == DefaultPlainName && err == nil && len(raw) >= 6 {
 				id = KeyID(binary.BigEndian.Uint32(raw[2:6]))
 			}
 		}

@@ -11,8 +11,15 @@ import (
 
 // Defaults for [Config] fields left at their zero value.
 const (
-	// DefaultName is the default Config.Name.
-	DefaultName = "session"
+	// DefaultName is the default Config.Name when the configuration allows
+	// the __Host- prefix: Secure (Insecure false), Path "/" and no Domain.
+	// Browsers accept a __Host- cookie only from a secure origin (or
+	// http://localhost), and never one set with a Domain, so a sibling
+	// subdomain cannot plant a cookie of that name to shadow the session.
+	DefaultName = "__Host-session"
+	// DefaultPlainName is the default Config.Name when the configuration
+	// does not allow the __Host- prefix.
+	DefaultPlainName = "session"
 	// DefaultLifetime is the default Config.Lifetime: two weeks, as Django.
 	DefaultLifetime = 14 * 24 * time.Hour
 	// DefaultMaxChunks is the default Config.MaxChunks: 3 cookies.
@@ -32,7 +39,9 @@ type Config struct {
 	// Name is the session cookie's name. When a session is split over
 	// several cookies, the others are Name.1, Name.2 and so on. A name
 	// starting with __Host- needs Path "/", no Domain and Secure; one
-	// starting with __Secure- needs Secure. Default: DefaultName ("session").
+	// starting with __Secure- needs Secure. Default: DefaultName
+	// ("__Host-session") when Insecure is false, Path is "/" (or empty) and
+	// Domain is empty; otherwise DefaultPlainName ("session").
 	Name string
 	// Path is the cookie's Path attribute. Default: "/".
 	Path string
@@ -62,18 +71,24 @@ type Config struct {
 	// request that saves it. Sessions are re-sealed with a later expiry once
 	// a quarter of the timeout has passed since their last seal, so an
 	// active session always has at least three quarters of it left, and
-	// never outlives Lifetime. Whole seconds, at most Lifetime.
-	// Default: 0, no idle timeout.
+	// never outlives Lifetime. This is the sliding expiry that Django gives
+	// with SESSION_SAVE_EVERY_REQUEST. Whole seconds, at most Lifetime.
+	// A session given its own policy with [Session.SetExpiry] has its own
+	// idle timeout instead. Default: 0, no idle timeout.
 	IdleTimeout time.Duration
 	// BrowserSession writes cookies without Max-Age, so browsers drop them
-	// when they close. The sealed expiry still applies. Sessions given an
-	// expiry with [Session.SetExpiry] persist anyway. Default: false.
+	// when they close. The sealed expiry still applies. A session given its
+	// own policy with [Session.SetExpiry] makes its own choice.
+	// Default: false.
 	BrowserSession bool
 	// SaveEveryRequest re-seals the session on every request that is not
-	// answered with a 5xx status, as Django's SESSION_SAVE_EVERY_REQUEST.
-	// It also loads the session on requests that do not use it.
-	// Default: false: save only when a session was modified, its idle
-	// renewal is due, or it was sealed under a key that is no longer primary.
+	// answered with a 5xx status, loading it on requests that do not use
+	// it. Unlike Django's SESSION_SAVE_EVERY_REQUEST it does not move the
+	// session's end, since Lifetime counts from the session's start, not
+	// from the last save: for expiry that slides with activity, set
+	// IdleTimeout. Default: false: save only when a session was modified,
+	// its idle renewal is due, or it was sealed under a key that is no
+	// longer primary.
 	SaveEveryRequest bool
 
 	// MaxChunks is the most cookies one session may be split over, from
@@ -120,8 +135,9 @@ type Config struct {
 	Migration Migration
 	// ErrorHook receives every error the middleware handles itself: a
 	// cookie that was rejected (the request then has a fresh session), a
-	// failed save, and a change made after the response header was sent
-	// (ErrHeaderWritten). Default: log with log/slog's default logger, at
+	// failed save, a change made after the response header was sent or
+	// after the handler returned (ErrHeaderWritten), and a value that
+	// [GetOr] could not decode (ErrValueType). Default: log with log/slog's default logger, at
 	// level Info for expired cookies; Warn for other rejected cookies, for a
 	// renewal that no longer fits (the cookie is kept) and for a session
 	// first used after the header; Error for failed saves and for changes
@@ -142,21 +158,18 @@ type Config struct {
 // Manager loads and saves sessions in cookies, as middleware or by hand.
 // Make one with [New]; it is safe for concurrent use.
 type Manager struct {
-	codec      *Codec
-	names      []string // chunk cookie names: Name, Name.1, ...
-	attrs      string   // attributes after the value, less Max-Age
-	lifetime   int64    // seconds
-	idle       int64    // seconds; 0: none
-	browser    bool
-	saveEvery  bool
-	maxChunks  int
-	maxSize    int
-	zmin       int // ValueCompressThreshold; math.MaxInt: never compress
-	validate   func(context.Context, *Session) error
-	migration  *migration // nil: none
-	hook       func(*http.Request, error)
-	saveFailed func(http.ResponseWriter, *http.Request, error)
-	now        func() time.Time
+	cookieLayout // names, attributes, chunking and budgets of the cookies
+	codec        *Codec
+	lifetime     int64 // seconds
+	idle         int64 // seconds; 0: none
+	browser      bool
+	saveEvery    bool
+	zmin         int // ValueCompressThreshold; math.MaxInt: never compress
+	validate     func(context.Context, *Session) error
+	migration    *migration // nil: none
+	hook         func(*http.Request, error)
+	saveFailed   func(http.ResponseWriter, *http.Request, error)
+	now          func() time.Time
 }
 
 // New returns a Manager that seals sessions with kr. Every Config field is
@@ -167,11 +180,14 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 	bad := func(format string, a ...any) (*Manager, error) {
 		return nil, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, a...)...)
 	}
-	if cfg.Name == "" {
-		cfg.Name = DefaultName
-	}
 	if cfg.Path == "" {
 		cfg.Path = "/"
+	}
+	if cfg.Name == "" {
+		cfg.Name = DefaultPlainName
+		if !cfg.Insecure && cfg.Path == "/" && cfg.Domain == "" {
+			cfg.Name = DefaultName
+		}
 	}
 	if cfg.SameSite == 0 {
 		cfg.SameSite = http.SameSiteLaxMode
@@ -194,16 +210,17 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 		return bad("Lifetime %v is not a whole number of seconds from 1s to 400 days", cfg.Lifetime)
 	case cfg.IdleTimeout < 0 || cfg.IdleTimeout > cfg.Lifetime || cfg.IdleTimeout%time.Second != 0:
 		return bad("IdleTimeout %v is not a whole number of seconds from 0 to Lifetime (%v)", cfg.IdleTimeout, cfg.Lifetime)
-	case cfg.MaxChunks < 1 || cfg.MaxChunks > maxChunksLimit:
-		return bad("MaxChunks %d is outside 1..%d", cfg.MaxChunks, maxChunksLimit)
-	case cfg.MaxSize < minMaxSize:
-		return bad("MaxSize %d is under %d", cfg.MaxSize, minMaxSize)
 	case zmin < 0:
 		return bad("ValueCompressThreshold %d is negative but not -1", zmin)
 	case cfg.Codec.Now != nil:
 		return bad("set Config.Now, not Config.Codec.Now")
 	}
-	attrs, err := cookieAttrs(&cfg)
+	layout, err := newCookieLayout(cookieSpec{
+		name: cfg.Name, path: cfg.Path, domain: cfg.Domain,
+		sameSite: cfg.SameSite, insecure: cfg.Insecure,
+		noHTTPOnly: cfg.AllowScriptAccess, partitioned: cfg.Partitioned,
+		maxChunks: cfg.MaxChunks, maxSize: cfg.MaxSize,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -217,28 +234,17 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{
-		codec:      codec,
-		attrs:      attrs,
-		lifetime:   int64(cfg.Lifetime / time.Second),
-		idle:       int64(cfg.IdleTimeout / time.Second),
-		browser:    cfg.BrowserSession,
-		saveEvery:  cfg.SaveEveryRequest,
-		maxChunks:  cfg.MaxChunks,
-		maxSize:    cfg.MaxSize,
-		zmin:       zmin,
-		validate:   cfg.Validate,
-		hook:       cfg.ErrorHook,
-		saveFailed: cfg.SaveFailed,
-		now:        cfg.Now,
-	}
-	// Names up to the hard limit, so that chunks left by a larger MaxChunks
-	// are still recognized and deleted.
-	for i := range maxChunksLimit {
-		name := cfg.Name
-		if i > 0 {
-			name = fmt.Sprintf("%s.%d", cfg.Name, i)
-		}
-		m.names = append(m.names, name)
+		cookieLayout: layout,
+		codec:        codec,
+		lifetime:     int64(cfg.Lifetime / time.Second),
+		idle:         int64(cfg.IdleTimeout / time.Second),
+		browser:      cfg.BrowserSession,
+		saveEvery:    cfg.SaveEveryRequest,
+		zmin:         zmin,
+		validate:     cfg.Validate,
+		hook:         cfg.ErrorHook,
+		saveFailed:   cfg.SaveFailed,
+		now:          cfg.Now,
 	}
 	if m.migration, err = m.newMigration(&cfg.Migration, !cfg.Insecure); err != nil {
 		return nil, err
@@ -337,7 +343,7 @@ func (m *Manager) load(ctx context.Context, st *state, lines []string) error {
 	if m.validate != nil {
 		tmp := &Session{m: m, loaded: true, st: loaded}
 		if err := m.validate(ctx, tmp); err != nil {
-			return fmt.Errorf("%w: %w", ErrRejected, err)
+			return wrap(ErrRejected, err)
 		}
 		loaded = tmp.st
 		loaded.accessed = false
@@ -446,8 +452,9 @@ func (m *Manager) Save(w http.ResponseWriter, s *Session) error {
 // with an error wrapping ErrTooLarge.
 //
 // Unlike the middleware, SetCookieHeaders does not see the response: do
-// not call it for a 5xx response, and add "Vary: Cookie" to responses that
-// used the session if a shared cache could store them.
+// not call it for a 5xx response, and give a response that carries the
+// lines "Vary: Cookie" and "Cache-Control: private", as the middleware
+// does, if a shared cache could store it.
 func (m *Manager) SetCookieHeaders(s *Session) ([]string, error) {
 	if s.m != m {
 		return nil, fmt.Errorf("%w: session belongs to another Manager", ErrInvalidConfig)

@@ -15,7 +15,9 @@ import (
 type contextKey struct{}
 
 // FromContext returns the session that the middleware put in a request's
-// context, or nil if the context has none.
+// context, or nil if the context has none: the handler is not wrapped in
+// [Manager.Middleware]. Every method of a nil *Session panics with a message
+// that says so.
 func FromContext(ctx context.Context) *Session {
 	s, _ := ctx.Value(contextKey{}).(*Session)
 	return s
@@ -56,13 +58,20 @@ type exchange struct {
 // without writing. It is saved only if it was modified, its idle renewal is
 // due, it was sealed under a key that is no longer primary, or
 // Config.SaveEveryRequest is set; it is not saved at all if the response
-// status is 500 or above. An empty session has its cookies deleted. If the
-// session was used, the response gets "Vary: Cookie".
+// status is 500 or above. An empty session has its cookies deleted.
+//
+// If the session was used, the response gets "Vary: Cookie". A response
+// that carries session cookies also gets "Cache-Control: private", in place
+// of any "public" directive, unless the handler set "no-store" or
+// "private" itself, so that no shared cache stores one visitor's cookies
+// and serves them to others.
 //
 // Finish with the session before writing the response: a change made after
-// the header has gone out cannot reach the browser, and is reported to
-// Config.ErrorHook as ErrHeaderWritten, as is a session used for the first
-// time after the header went out, which then lacks Vary: Cookie. If a
+// the header has gone out cannot reach the browser. [Session.Set] and the
+// other methods that return an error return ErrHeaderWritten then, and the
+// change is reported to Config.ErrorHook, as is a session used for the
+// first time after the header went out, which then lacks Vary: Cookie, and
+// a change from a goroutine after the handler returned. If a
 // modified session cannot be saved, as when it is over Config.MaxSize, the
 // error goes to Config.ErrorHook and Config.SaveFailed writes the response
 // instead of the handler. An unmodified session that only needed a renewed
@@ -88,7 +97,7 @@ func (mw *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// stack, and the request the handler sees lives in x.
 	x.req = *r.WithContext(&x.ctx)
 	rw.r = &x.req
-	rw.s.req, rw.s.ctx = rw.r, r.Context()
+	rw.s.req, rw.s.ctx, rw.s.hookReq = rw.r, r.Context(), rw.r
 	mw.next.ServeHTTP(rw, rw.r)
 	rw.finish()
 }
@@ -124,7 +133,12 @@ func (rw *responseWriter) commit(status int) {
 		rw.m.saveFailed(rw.w, rw.r, rw.failed)
 		return
 	}
+	if len(lines) == 0 {
+		return
+	}
 	h := rw.w.Header()
+	addVary(h)
+	makePrivate(h)
 	for _, l := range lines {
 		h.Add("Set-Cookie", l)
 	}
@@ -159,11 +173,11 @@ func (rw *responseWriter) save(status int) (lines []string, loadErr, err error) 
 func (rw *responseWriter) finish() {
 	if !rw.committed {
 		rw.commit(http.StatusOK)
-		return
 	}
 	s := &rw.s
 	s.mu.Lock()
 	late := s.st.gen != rw.gen
+	s.returned = true // from now on, a change reports itself
 	s.mu.Unlock()
 	if late && rw.status < 500 && rw.failed == nil {
 		rw.m.hook(rw.r, fmt.Errorf("%w: %s %s", ErrHeaderWritten, rw.r.Method, rw.r.URL.Path))
@@ -180,6 +194,37 @@ func addVary(h http.Header) {
 		}
 	}
 	h.Add("Vary", "Cookie")
+}
+
+// privateValue is the Cache-Control of a response whose handler set none.
+// Header values are not written to once set, so it is shared.
+var privateValue = []string{"private"}
+
+// makePrivate keeps shared caches from storing a response that carries
+// session cookies: unless the handler marked it no-store or private, it
+// drops any public directive and adds private, keeping the others (such
+// as max-age, which then applies to the browser's own cache).
+func makePrivate(h http.Header) {
+	vals := h.Values("Cache-Control")
+	if len(vals) == 0 {
+		h["Cache-Control"] = privateValue
+		return
+	}
+	keep := []string{"private"}
+	for _, v := range vals {
+		for _, d := range strings.Split(v, ",") {
+			d = strings.TrimSpace(d)
+			name, _, _ := strings.Cut(d, "=")
+			switch {
+			case strings.EqualFold(name, "no-store"), strings.EqualFold(name, "private"):
+				return
+			case strings.EqualFold(name, "public"), d == "":
+			default:
+				keep = append(keep, d)
+			}
+		}
+	}
+	h.Set("Cache-Control", strings.Join(keep, ", "))
 }
 
 func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
@@ -259,7 +304,8 @@ func isKept(err error) bool {
 // saveError marks an error from saving, for the default error hook.
 type saveError struct{ err error }
 
-func (e saveError) Error() string { return "cookiesession: save session: " + e.err.Error() }
+func (e saveError) Error() string { return "cookiesession: save session: " + unprefixed(e.err) }
+
 func (e saveError) Unwrap() error { return e.err }
 
 // logError is the default Config.ErrorHook.

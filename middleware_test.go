@@ -79,6 +79,7 @@ func mwStart(t *testing.T, cfg Config, secure bool, h http.HandlerFunc) *mwEnv {
 	if cfg.ErrorHook == nil {
 		cfg.ErrorHook = e.hook.record
 	}
+	plainName(&cfg)
 	if e.m, err = New(e.kr, cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +114,7 @@ func mwParse(status int, h http.Header, body string) mwResp {
 		} else {
 			r.set[c.Name] = c.Value
 		}
-		if c.Name == DefaultName {
+		if c.Name == DefaultPlainName {
 			r.maxAge = c.MaxAge
 		}
 	}

@@ -212,7 +212,7 @@ func (m *Manager) migrate(ctx context.Context, r *http.Request, st *state, lines
 	}
 	tmp := &Session{m: m, loaded: true, st: *st}
 	if err := m.migration.load(r, tmp); err != nil {
-		return fmt.Errorf("%w: %w", ErrMigration, err)
+		return wrap(ErrMigration, err)
 	}
 	if !tmp.st.modified {
 		return nil // nothing to migrate
@@ -220,7 +220,7 @@ func (m *Manager) migrate(ctx context.Context, r *http.Request, st *state, lines
 	if m.validate != nil {
 		v := &Session{m: m, loaded: true, st: tmp.st}
 		if err := m.validate(ctx, v); err != nil {
-			return fmt.Errorf("%w: %w", ErrRejected, err)
+			return wrap(ErrRejected, err)
 		}
 		tmp.st = v.st
 	}
@@ -231,7 +231,7 @@ func (m *Manager) migrate(ctx context.Context, r *http.Request, st *state, lines
 	// request goes on with a fresh session and the legacy cookie is deleted.
 	trial := tmp.st
 	if _, err := m.save(&trial, m.nowUnix()); err != nil {
-		return fmt.Errorf("%w: %w", ErrMigration, err)
+		return wrap(ErrMigration, err)
 	}
 	*st = tmp.st
 	return nil

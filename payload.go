@@ -15,7 +15,7 @@ import (
 // compressed length depends on another's contents.
 //
 //	payload = version(0x02) || id[16] || created i64 || deadline i64 || flags u8
-//	          || uvarint(count) || count × entry
+//	          || [uvarint(idle) if flags&0x04] || uvarint(count) || count × entry
 //	entry   = uvarint(len k) || k || 0x00 || uvarint(len v) || v
 //	        | uvarint(len k) || k || 0x01 || uvarint(len v) || uvarint(len z) || z
 //
@@ -24,7 +24,10 @@ import (
 const (
 	payloadVersion  = 0x02
 	payloadFixed    = 1 + 16 + 8 + 8 + 1
-	payloadExplicit = 0x01 // flags: the deadline came from SetExpiry
+	payloadExplicit = 0x01 // flags: the session has its own expiry (SetExpiry)
+	payloadBrowser  = 0x02 // flags: its own expiry ends at browser close
+	payloadIdle     = 0x04 // flags: its own idle timeout follows, in seconds
+	payloadFlags    = payloadExplicit | payloadBrowser | payloadIdle
 
 	entryPlain   = 0x00 // the value is stored as it is
 	entryDeflate = 0x01 // the value is stored raw-DEFLATE-compressed
@@ -56,8 +59,17 @@ func (st *state) appendPayload(dst []byte, threshold, max int) ([]byte, error) {
 	var flags byte
 	if st.explicit {
 		flags |= payloadExplicit
+		if st.browserClose {
+			flags |= payloadBrowser
+		}
+		if st.idle > 0 {
+			flags |= payloadIdle
+		}
 	}
 	dst = append(dst, flags)
+	if flags&payloadIdle != 0 {
+		dst = binary.AppendUvarint(dst, uint64(st.idle))
+	}
 	dst = binary.AppendUvarint(dst, uint64(len(st.values)))
 	for i := range st.values { // in key order already
 		e := &st.values[i]
@@ -101,7 +113,7 @@ func (e *entry) pack(threshold int) {
 // Values that are stored compressed stay compressed until they are read.
 // The values alias one copy of p, and the keys one string, both made here,
 // so p may be reused afterwards. Every error wraps ErrMalformed,
-// ErrUnsupportedVersion (an unknown version, flag or entry method), or
+// ErrUnsupportedVersion (an unknown version, flags or entry method), or
 // ErrTooLarge (values that inflate to more than max bytes in all).
 func (st *state) decodePayload(p []byte, max int) error {
 	switch {
@@ -111,18 +123,28 @@ func (st *state) decodePayload(p []byte, max int) error {
 		return fmt.Errorf("%w: session payload version %d", ErrUnsupportedVersion, p[0])
 	case len(p) < payloadFixed+1:
 		return fmt.Errorf("%w: session payload of %d bytes is too short", ErrMalformed, len(p))
-	case p[33]&^payloadExplicit != 0:
-		return fmt.Errorf("%w: session payload flags %#02x", ErrUnsupportedVersion, p[33])
+	}
+	flags := p[33]
+	if flags&^payloadFlags != 0 || flags&payloadExplicit == 0 && flags != 0 {
+		return fmt.Errorf("%w: session payload flags %#02x", ErrUnsupportedVersion, flags)
 	}
 	copy(st.id[:], p[1:17])
 	st.hasID = true
 	st.created = int64(binary.BigEndian.Uint64(p[17:25]))
 	st.deadline = int64(binary.BigEndian.Uint64(p[25:33]))
-	st.explicit = p[33]&payloadExplicit != 0
+	st.explicit = flags&payloadExplicit != 0
+	st.browserClose = flags&payloadBrowser != 0
 	if st.created < 0 || st.created > maxUnixTime || st.deadline < 0 || st.deadline > maxUnixTime {
 		return fmt.Errorf("%w: session times out of range", ErrMalformed)
 	}
 	start := payloadFixed
+	if flags&payloadIdle != 0 {
+		idle, n := uvarint(p[start:])
+		if n <= 0 || idle == 0 || idle > maxCookieAge {
+			return fmt.Errorf("%w: session idle timeout", ErrMalformed)
+		}
+		st.idle, start = int64(idle), start+n
+	}
 	count, n := uvarint(p[start:])
 	// Each entry takes at least minEntrySize bytes, which bounds count
 	// before any allocation.

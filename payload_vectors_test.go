@@ -44,6 +44,8 @@ type vectorState struct {
 	Created  int64         `json:"created"`
 	Deadline int64         `json:"deadline"`
 	Explicit bool          `json:"explicit,omitempty"`
+	Browser  bool          `json:"browser_close,omitempty"`
+	Idle     int64         `json:"idle,omitempty"`
 	Entries  []vectorEntry `json:"entries"`
 }
 
@@ -97,9 +99,10 @@ func deflated(t testing.TB, key string, v []byte) pe {
 type payloadHead struct {
 	version, flags    byte
 	created, deadline int64
+	idle              uint64 // written if flags has payloadIdle
 }
 
-var vHead = payloadHead{payloadVersion, 0, t0, t0 + 14*24*3600}
+var vHead = payloadHead{payloadVersion, 0, t0, t0 + 14*24*3600, 0}
 
 // vID is the session ID of the vector payloads.
 var vID = func() (id [16]byte) {
@@ -116,6 +119,9 @@ func (h payloadHead) encode(entries ...pe) []byte {
 	p = binary.BigEndian.AppendUint64(p, uint64(h.created))
 	p = binary.BigEndian.AppendUint64(p, uint64(h.deadline))
 	p = append(p, h.flags)
+	if h.flags&payloadIdle != 0 {
+		p = binary.AppendUvarint(p, h.idle)
+	}
 	p = binary.AppendUvarint(p, uint64(len(entries)))
 	for _, e := range entries {
 		p = binary.AppendUvarint(p, uint64(len(e.key)))
@@ -135,7 +141,7 @@ func (h payloadHead) encode(entries ...pe) []byte {
 // that does not inflate.
 func (h payloadHead) describe(values []string, lazy map[int]string, entries ...pe) *vectorState {
 	st := &vectorState{ID: hex.EncodeToString(vID[:]), Created: h.created, Deadline: h.deadline,
-		Explicit: h.flags&payloadExplicit != 0, Entries: []vectorEntry{}}
+		Explicit: h.flags&payloadExplicit != 0, Browser: h.flags&payloadBrowser != 0, Idle: int64(h.idle), Entries: []vectorEntry{}}
 	for i, e := range entries {
 		ve := vectorEntry{Compressed: e.method == entryDeflate, Error: lazy[i]}
 		ve.Key, ve.KeyHex = textOrHex([]byte(e.key))
@@ -178,7 +184,10 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 
 	ok("no entries", vHead, 0, nil)
 	ok("two values stored as they are", vHead, 0, []string{csrf, uid}, plainEntry("csrf", csrf), plainEntry("uid", uid))
-	ok("the deadline flag set", payloadHead{payloadVersion, payloadExplicit, t0, t0 + 3600}, 0, []string{uid}, plainEntry("uid", uid))
+	ok("its own expiry (flag bit 0)", payloadHead{payloadVersion, payloadExplicit, t0, t0 + 3600, 0}, 0, []string{uid}, plainEntry("uid", uid))
+	ok("its own expiry, at browser close, with an idle timeout of 90 s (flags 0x07)", payloadHead{payloadVersion, 0x07, t0, t0 + 3600, 90}, 0,
+		[]string{uid}, plainEntry("uid", uid))
+	ok("its own idle timeout of 400 days, a uvarint of 4 bytes", payloadHead{payloadVersion, 0x05, t0, t0 + 3600, maxCookieAge}, 0, nil)
 	ok("a cart compressed (as the package writes it), a token and an ID as they are", vHead, 0,
 		[]string{string(cart), csrf, uid}, ownCart, plainEntry("csrf", csrf), plainEntry("uid", uid))
 	ok("a cart compressed by another DEFLATE encoder", vHead, 0, []string{string(cart)}, deflated(t, "cart", cart))
@@ -191,7 +200,7 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 	ok("a value of 200 bytes: its length is a uvarint of 2 bytes", vHead, 0, []string{long}, plainEntry("long", long))
 	ok("values that inflate to exactly max_payload (64)", vHead, 64, []string{strings.Repeat("a", 30), strings.Repeat("b", 34)},
 		plainEntry("a", strings.Repeat("a", 30)), deflated(t, "b", bytes.Repeat([]byte("b"), 34)))
-	ok("times at the limits: 0 and the end of year 9999", payloadHead{payloadVersion, 0, 0, maxUnixTime}, 0, nil)
+	ok("times at the limits: 0 and the end of year 9999", payloadHead{payloadVersion, 0, 0, maxUnixTime, 0}, 0, nil)
 
 	// Compressed values are checked when read: the payload decodes, and
 	// reading the value fails.
@@ -211,10 +220,16 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 	fail("version 1 (the payload before this one)", edit(one, func(b []byte) []byte { b[0] = 1; return b }), "ErrUnsupportedVersion")
 	fail("version 3, one byte: the version is checked before the length", []byte{3}, "ErrUnsupportedVersion")
 	fail("34 bytes: no count", one[:34], "ErrMalformed")
-	fail("a reserved flag bit", payloadHead{payloadVersion, 0x02, t0, t0}.encode(), "ErrUnsupportedVersion")
-	fail("a reserved flag bit and created < 0: the flags are checked first", payloadHead{payloadVersion, 0x80, -1, t0}.encode(), "ErrUnsupportedVersion")
-	fail("created before 1970", payloadHead{payloadVersion, 0, -1, t0}.encode(), "ErrMalformed")
-	fail("deadline after year 9999", payloadHead{payloadVersion, 0, t0, maxUnixTime + 1}.encode(), "ErrMalformed")
+	fail("a reserved flag bit", payloadHead{payloadVersion, 0x08, t0, t0, 0}.encode(), "ErrUnsupportedVersion")
+	fail("flag bit 1 without bit 0", payloadHead{payloadVersion, 0x02, t0, t0, 0}.encode(), "ErrUnsupportedVersion")
+	fail("flag bit 2 without bit 0", payloadHead{payloadVersion, 0x04, t0, t0, 90}.encode(), "ErrUnsupportedVersion")
+	fail("a reserved flag bit and created < 0: the flags are checked first", payloadHead{payloadVersion, 0x80, -1, t0, 0}.encode(), "ErrUnsupportedVersion")
+	fail("created before 1970", payloadHead{payloadVersion, 0, -1, t0, 0}.encode(), "ErrMalformed")
+	fail("deadline after year 9999", payloadHead{payloadVersion, 0, t0, maxUnixTime + 1, 0}.encode(), "ErrMalformed")
+	fail("an idle timeout of 0", payloadHead{payloadVersion, 0x05, t0, t0, 0}.encode(), "ErrMalformed")
+	fail("an idle timeout over 400 days", payloadHead{payloadVersion, 0x05, t0, t0, maxCookieAge + 1}.encode(), "ErrMalformed")
+	fail("an idle timeout as an overlong uvarint", slicesConcat(vHead.encode()[:33], []byte{0x05, 0xda, 0x00, 0}), "ErrMalformed")
+	fail("an idle timeout cut short", slicesConcat(vHead.encode()[:33], []byte{0x05, 0xda}), "ErrMalformed")
 	fail("the count as an overlong uvarint (0x80 0x00 for 0)", append(vHead.encode()[:34], 0x80, 0x00), "ErrMalformed")
 	fail("the count cut short", append(vHead.encode()[:34], 0x80), "ErrMalformed")
 	fail("the count as 11 bytes", append(vHead.encode()[:34], append(bytes.Repeat([]byte{0x80}, 10), 0x01)...), "ErrMalformed")
@@ -248,7 +263,7 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 		Notes: []string{
 			"Decode the bytes of 'payload_hex' (lowercase hexadecimal) as a session payload with max_payload 'max_payload' (bytes).",
 			"If 'error' is present, decoding fails with that error, named by its Go sentinel (SPEC.md sections 9 and 13).",
-			"Otherwise it gives 'session': 'id' in hexadecimal, 'created' and 'deadline' in Unix seconds, 'explicit' the flag bit 0, and the entries in order.",
+			"Otherwise it gives 'session': 'id' in hexadecimal, 'created' and 'deadline' in Unix seconds, 'explicit', 'browser_close' and 'idle' (seconds; absent: none) from the flags, and the entries in order.",
 			"An entry's key and value are given as 'key' and 'value', UTF-8 text, when they are valid UTF-8; otherwise as 'key_hex' and 'value_hex'. An absent key or value (with no _hex form) is empty. The value is the one read: inflated if 'compressed'.",
 			"An entry with 'error' decodes, but reading its value fails with that error: a decoder that inflates every value at once fails the whole payload with it.",
 			"An absent boolean means false.",
@@ -305,7 +320,7 @@ func readVectorFile(t *testing.T, name string, v any) {
 func checkVectorState(t *testing.T, st *state, want *vectorState) {
 	t.Helper()
 	got := vectorState{ID: hex.EncodeToString(st.id[:]), Created: st.created, Deadline: st.deadline,
-		Explicit: st.explicit, Entries: []vectorEntry{}}
+		Explicit: st.explicit, Browser: st.browserClose, Idle: st.idle, Entries: []vectorEntry{}}
 	for i := range st.values {
 		e := &st.values[i]
 		ve := vectorEntry{Compressed: e.z != nil}

@@ -41,6 +41,7 @@ func (e *rgEnv) manager(t *testing.T, cfg Config) *Manager {
 		defer e.mu.Unlock()
 		e.errs = append(e.errs, err)
 	}
+	plainName(&cfg)
 	m, err := New(e.kr, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -161,8 +162,8 @@ func TestRegressionSaveReadsClockOnce(t *testing.T) {
 	m := e.manager(t, Config{})
 	s, _ := m.LoadHeader(t.Context(), "")
 	s.Set("a", 1)
-	s.SetExpiry(time.Second) // deadline t0+1
-	e.clock.Add(time.Second) // the clock ticks after save took now = t0
+	s.SetExpiry(Expiry{Lifetime: time.Second}) // deadline t0+1
+	e.clock.Add(time.Second)                   // the clock ticks after save took now = t0
 	if _, err := m.save(&s.st, t0); err != nil {
 		t.Fatalf("save: %v", err)
 	}
@@ -293,7 +294,7 @@ func TestRegressionRenewRestartsLifetime(t *testing.T) {
 	} {
 		s, _ := m.LoadHeader(t.Context(), cookie)
 		if tt.setExpiry != 0 {
-			s.SetExpiry(tt.setExpiry)
+			s.SetExpiry(Expiry{Lifetime: tt.setExpiry})
 		}
 		s.Renew()
 		lines, err := m.SetCookieHeaders(s)

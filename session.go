@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 )
 
 // Session is one visitor's session data: string keys, each holding any
@@ -21,13 +20,19 @@ import (
 // touches its session pays for no decoding. Methods are safe for concurrent
 // use by the goroutines of one request.
 //
-// Read values with [Get] and [Pop]; write them with [Session.Set].
+// Read values with [Get], [GetOr] and [Pop]; write them with [Session.Set].
+//
+// A nil *Session, as [FromContext] returns in a handler that the
+// middleware does not wrap, panics in every method with a message that
+// names [Manager.Middleware].
 type Session struct {
 	mu        sync.Mutex
 	m         *Manager
 	req       *http.Request   // the middleware loads from it on first use
 	ctx       context.Context // its context without this session, for Validate
+	hookReq   *http.Request   // the middleware's request, for ErrorHook
 	committed bool            // the middleware has sent the response header
+	returned  bool            // the middleware's handler has returned
 	loaded    bool
 	st        state
 }
@@ -38,8 +43,13 @@ type state struct {
 	hasID    bool
 	created  int64 // Unix seconds: when the session started, or was renewed
 	deadline int64 // Unix seconds: the session's absolute end
-	explicit bool  // SetExpiry set deadline: the cookie persists even with BrowserSession
-	values   values
+
+	// The session's own expiry, from SetExpiry: it replaces Config's
+	// Lifetime, IdleTimeout and BrowserSession for this session.
+	explicit     bool
+	idle         int64 // seconds; 0: none
+	browserClose bool  // no Max-Age
+	values       values
 
 	// What the request carried.
 	fromCookie bool   // the session came from an authentic cookie
@@ -123,8 +133,21 @@ func (vs *values) clear() {
 	*vs = (*vs)[:0]
 }
 
+// errNoSession is the panic of a nil or zero Session.
+const errNoSession = "cookiesession: no session: FromContext found none in the request's context. " +
+	"Wrap the handler in Manager.Middleware, or make sessions with Manager.Load"
+
+// check panics, with a message that says what is wrong, if s is not a
+// session from a Manager.
+func (s *Session) check() {
+	if s == nil || s.m == nil {
+		panic(errNoSession)
+	}
+}
+
 // lock locks s and loads its cookie if that has not happened yet.
 func (s *Session) lock() {
+	s.check()
 	s.mu.Lock()
 	if !s.loaded {
 		r, err := s.m.loadLazy(s)
@@ -142,6 +165,29 @@ func (s *Session) lock() {
 }
 
 func (s *Session) unlock() { s.mu.Unlock() }
+
+// errChangedAfterHeader is what a change returns once the response header
+// has gone out.
+var errChangedAfterHeader = fmt.Errorf("%w: the change is not saved", ErrHeaderWritten)
+
+// unlockChanged unlocks s after a change, and returns ErrHeaderWritten if
+// the response header had already gone out, so that the change will not be
+// saved. The middleware reports such changes to Config.ErrorHook when the
+// handler returns; a change after that (from a goroutine the handler left
+// running) is reported here, since nothing else will see it.
+func (s *Session) unlockChanged() error {
+	committed, returned, r := s.committed, s.returned, s.hookReq
+	s.mu.Unlock()
+	if !committed {
+		return nil
+	}
+	if returned && r != nil {
+		err := fmt.Errorf("%w: session changed after the handler returned (%s %s)", ErrHeaderWritten, r.Method, r.URL.Path)
+		s.m.hook(r, err)
+		return err
+	}
+	return errChangedAfterHeader
+}
 
 // changed records a change.
 func (st *state) changed() {
@@ -181,6 +227,32 @@ func Get[T any](s *Session, key string) (T, bool, error) {
 	return v, true, err
 }
 
+// GetOr returns the value stored under key, decoded into a T, or def if the
+// key is not in the session or its value does not decode into a T. It is
+// [Get] for reads that need no error check:
+//
+//	n := cookiesession.GetOr(s, "visits", 0)
+//
+// Under the middleware, a value that does not decode is reported to
+// Config.ErrorHook (as an error wrapping [ErrValueType]); use Get to see
+// that error yourself.
+func GetOr[T any](s *Session, key string, def T) T {
+	v, ok, err := Get[T](s, key)
+	if err != nil {
+		s.mu.Lock()
+		r := s.hookReq
+		s.mu.Unlock()
+		if r != nil {
+			s.m.hook(r, err)
+		}
+		return def
+	}
+	if !ok {
+		return def
+	}
+	return v
+}
+
 // decodeValue decodes the stored value of key into a T.
 func decodeValue[T any](c *Codec, key string, raw []byte) (T, error) {
 	var v T
@@ -196,50 +268,59 @@ func decodeValue[T any](c *Codec, key string, raw []byte) (T, error) {
 var errLateLoad = fmt.Errorf("%w: session first used after it, so the response has no Vary: Cookie", ErrHeaderWritten)
 
 // Pop returns the value stored under key, like [Get], and removes it from
-// the session, which is then modified. It suits flash messages. If the key
-// is absent, or its value does not decode into a T, the session is left
-// unchanged.
+// the session, which is then modified. If the key is absent, or its value
+// does not decode into a T, the session is left unchanged. After the
+// response header was sent, it returns the value with [ErrHeaderWritten]:
+// the removal is not saved.
 func Pop[T any](s *Session, key string) (T, bool, error) {
 	s.lock()
-	defer s.unlock()
 	raw, ok, err := s.st.values.get(key)
 	if !ok || err != nil {
+		s.unlock()
 		var zero T
 		return zero, ok, err
 	}
 	v, err := decodeValue[T](s.m.codec, key, raw)
 	if err != nil {
+		s.unlock()
 		return v, true, err
 	}
 	s.st.values.del(key)
 	s.st.changed()
-	return v, true, nil
+	return v, true, s.unlockChanged()
 }
 
 // Set stores value under key, replacing any value there, and marks the
 // session modified. The value is serialized now, so later changes to it are
 // not seen unless Set is called again; the serializer's error, if any, is
 // returned and the session left unchanged.
+//
+// After the response header was sent, Set returns [ErrHeaderWritten]: the
+// value is stored for the rest of the request, but not saved, and the
+// middleware also reports it to Config.ErrorHook.
 func (s *Session) Set(key string, value any) error {
+	s.check()
 	raw, err := s.m.codec.ser.Marshal(value)
 	if err != nil {
 		return fmt.Errorf("cookiesession: serialize session value %q: %w", key, err)
 	}
 	s.lock()
-	defer s.unlock()
 	s.st.values.set(key, raw)
 	s.st.changed()
-	return nil
+	return s.unlockChanged()
 }
 
 // Delete removes key from the session. It marks the session modified only
-// if the key was there.
+// if the key was there. A change after the response header was sent is
+// reported to Config.ErrorHook, as for [Session.Set].
 func (s *Session) Delete(key string) {
 	s.lock()
-	defer s.unlock()
-	if s.st.values.del(key) {
-		s.st.changed()
+	if !s.st.values.del(key) {
+		s.unlock()
+		return
 	}
+	s.st.changed()
+	s.unlockChanged()
 }
 
 // Has reports whether key is in the session.
@@ -273,9 +354,9 @@ func (s *Session) Len() int {
 // cookies are deleted, as for any empty session.
 func (s *Session) Clear() {
 	s.lock()
-	defer s.unlock()
 	s.st.values.clear()
 	s.st.changed()
+	s.unlockChanged()
 }
 
 // Destroy removes every key, and deletes every session cookie, at every
@@ -283,15 +364,16 @@ func (s *Session) Clear() {
 // at logout. Values set after Destroy start a new session, with a new ID.
 func (s *Session) Destroy() {
 	s.lock()
-	defer s.unlock()
 	now := s.m.nowUnix()
 	s.st.values.clear()
 	s.st.hasID = false
-	s.st.created, s.st.deadline, s.st.explicit = now, now+s.m.lifetime, false
+	s.st.created, s.st.deadline = now, now+s.m.lifetime
+	s.st.explicit, s.st.idle, s.st.browserClose = false, 0, false
 	s.st.destroyed = true
 	s.st.fromCookie, s.st.info = false, Info{}
 	s.st.issued, s.st.expires, s.st.oldKey = 0, 0, false
 	s.st.changed()
+	s.unlockChanged()
 }
 
 // Renew gives the session a new random ID and restarts its lifetime, keeping
@@ -300,7 +382,6 @@ func (s *Session) Destroy() {
 // with [Session.SetExpiry] is kept.
 func (s *Session) Renew() {
 	s.lock()
-	defer s.unlock()
 	now := s.m.nowUnix()
 	s.st.hasID = false
 	s.st.created = now
@@ -308,6 +389,7 @@ func (s *Session) Renew() {
 		s.st.deadline = now + s.m.lifetime
 	}
 	s.st.changed()
+	s.unlockChanged()
 }
 
 // ID returns the session's random 128-bit ID as 32 lowercase hex digits. It
@@ -345,69 +427,4 @@ func (s *Session) Info() Info {
 	s.lock()
 	defer s.unlock()
 	return s.st.info
-}
-
-// SetExpiry sets how long the session lives from now, and marks it
-// modified. The cookie then persists for that long (capped at 400 days,
-// the most a browser keeps a cookie) even when Config.BrowserSession is
-// set, as for a "remember me" box. With Config.IdleTimeout, the session
-// still ends after that much inactivity.
-//
-// A d of 0 returns the session to the configured policy: Config.Lifetime
-// from the session's start. A negative d ends the session now: its cookies
-// are deleted when the response is written.
-func (s *Session) SetExpiry(d time.Duration) {
-	s.lock()
-	defer s.unlock()
-	now := s.m.nowUnix()
-	switch {
-	case d > 0:
-		d = min(d, maxCookieAge*time.Second)
-		s.st.deadline, s.st.explicit = now+int64(d/time.Second), true
-		if d < time.Second {
-			s.st.deadline = now + 1
-		}
-	case d == 0:
-		s.st.deadline, s.st.explicit = s.st.created+s.m.lifetime, false
-	default:
-		s.st.deadline, s.st.explicit = now, true
-	}
-	s.st.changed()
-}
-
-// Expiry returns when the session will expire, to the second, if it is saved
-// now: the earlier of its lifetime's end and, with Config.IdleTimeout, now
-// plus the idle timeout. For a session that is not saved in this request,
-// the expiry sealed in its cookie stands.
-func (s *Session) Expiry() time.Time {
-	s.lock()
-	defer s.unlock()
-	now := s.m.nowUnix()
-	if s.st.fromCookie && !s.m.needsSeal(&s.st, now) {
-		return time.Unix(s.st.expires, 0).UTC()
-	}
-	return time.Unix(s.m.sealExpiry(&s.st, now), 0).UTC()
-}
-
-// sealExpiry returns the expiry to seal at now: the session's deadline, or
-// with an idle timeout, now plus the timeout if that is earlier.
-func (m *Manager) sealExpiry(st *state, now int64) int64 {
-	exp := st.deadline
-	if m.idle > 0 {
-		exp = min(exp, now+m.idle)
-	}
-	return exp
-}
-
-// renewalDue reports whether the idle timeout calls for a new seal: a
-// quarter of it has passed since the last seal, and the seal would move the
-// expiry later.
-func (m *Manager) renewalDue(st *state, now int64) bool {
-	return m.idle > 0 && st.expires != 0 && now-st.issued >= (m.idle+3)/4 &&
-		m.sealExpiry(st, now) > st.expires
-}
-
-// needsSeal reports whether saving st now writes a new sealed value.
-func (m *Manager) needsSeal(st *state, now int64) bool {
-	return len(st.values) > 0 && (st.modified || st.oldKey || m.saveEvery || m.renewalDue(st, now))
 }

@@ -67,6 +67,7 @@ func hdNew(t testing.TB, cfg Config) *hdEnv {
 func hdOn(t testing.TB, kr *Keyring, clock *testClock, cfg Config) *hdEnv {
 	t.Helper()
 	cfg.Now, cfg.ErrorHook = clock.Now, hdHook
+	plainName(&cfg)
 	if cfg.MaxSize == 0 {
 		cfg.MaxSize = 16384
 	}

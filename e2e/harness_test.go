@@ -261,6 +261,35 @@ func (tb *tab) mustOpen(path, want string) {
 	}
 }
 
+// post sends a POST to the demo's path from the tab's page, as a script of
+// the demo's own origin does (so CrossOriginProtection lets it through), and
+// returns the status and the answer, without its final newline. It first
+// opens the demo's page if the tab is elsewhere.
+func (tb *tab) post(path string) (int, string) {
+	tb.t.Helper()
+	origin := strings.TrimSuffix(tb.h.base, "/")
+	if eval[string](tb, `location.origin`) != origin {
+		if status, _ := tb.open("whoami"); status != 200 {
+			tb.t.Fatalf("GET /whoami: %d", status)
+		}
+	}
+	type answer struct {
+		Status int    `json:"status"`
+		Text   string `json:"text"`
+	}
+	a := eval[answer](tb, fmt.Sprintf(`fetch(%q, {method: "POST"}).then(async r => ({status: r.status, text: await r.text()}))`, tb.url(path)))
+	return a.Status, strings.TrimSuffix(a.Text, "\n")
+}
+
+// mustPost posts to path and fails the test unless it answers 200 with want.
+func (tb *tab) mustPost(path, want string) {
+	tb.t.Helper()
+	status, text := tb.post(path)
+	if status != 200 || text != want {
+		tb.t.Fatalf("POST /%s: %d %s, want 200 %s", short(path), status, short(text), short(want))
+	}
+}
+
 // short quotes s, eliding the middle of a long one.
 func short(s string) string {
 	if len(s) <= 160 {
@@ -286,13 +315,21 @@ func (tb *tab) cookies() map[string]*network.Cookie {
 	return m
 }
 
+// The demo's session cookie names: the library's default, since the demo
+// keeps Secure cookies on loopback, which Chromium accepts over
+// http://127.0.0.1 and http://localhost.
+const (
+	sessionName = cookiesession.DefaultName
+	chunk1      = sessionName + ".1"
+)
+
 // sessionCookies returns the session's cookies in the store, by name:
-// "session" and "session.N".
+// sessionName and sessionName.N.
 func (tb *tab) sessionCookies() map[string]*network.Cookie {
 	tb.t.Helper()
 	m := tb.cookies()
 	for name := range m {
-		if name != "session" && !strings.HasPrefix(name, "session.") {
+		if name != sessionName && !strings.HasPrefix(name, sessionName+".") {
 			delete(m, name)
 		}
 	}
@@ -309,9 +346,9 @@ func values(m map[string]*network.Cookie) map[string]string {
 }
 
 // setCookie writes a cookie into the store through Network.setCookie, as
-// a host-only cookie of the demo's host with Path "/", replacing any cookie
-// of that name there. It has no expiry: the browser keeps it until it
-// closes.
+// a host-only cookie of the demo's host with Path "/", Secure as the
+// __Host- prefix requires, replacing any cookie of that name there. It has
+// no expiry: the browser keeps it until it closes.
 func (tb *tab) setCookie(name, value string) {
 	tb.t.Helper()
 	_, err := chromedp.Call(tb.ctx, network.SetCookie, network.SetCookieParams{
@@ -320,6 +357,7 @@ func (tb *tab) setCookie(name, value string) {
 		URL:      tb.h.base,
 		Path:     "/",
 		HTTPOnly: new(true),
+		Secure:   new(true),
 		SameSite: network.CookieSameSiteLax,
 	})
 	if err != nil {

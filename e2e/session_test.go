@@ -50,13 +50,13 @@ func randomItems(seed uint64, n int) []string {
 func (tb *tab) fillCart(items []string) {
 	tb.t.Helper()
 	for i, item := range items {
-		tb.mustOpen("cart/add/"+item, strings.Join(items[:i+1], "\n"))
+		tb.mustPost("cart/add/"+item, strings.Join(items[:i+1], "\n"))
 	}
 }
 
 // checkAttributes fails the test unless c carries the attributes the demo's
 // configuration gives every session cookie: host-only, Path /, HttpOnly,
-// SameSite Lax, not Secure (loopback), and the default 14-day lifetime.
+// SameSite Lax, Secure (on loopback too), and the default 14-day lifetime.
 func checkAttributes(t *testing.T, c *network.Cookie) {
 	t.Helper()
 	type attrs struct {
@@ -69,7 +69,7 @@ func checkAttributes(t *testing.T, c *network.Cookie) {
 	}
 	got := attrs{c.Domain, c.Path, c.HTTPOnly, c.Secure, c.SameSite, c.Session,
 		len(c.Name)+len(c.Value) <= browserCookieLimit, c.Size == int64(len(c.Name)+len(c.Value))}
-	want := attrs{"127.0.0.1", "/", true, false, network.CookieSameSiteLax, false, true, true}
+	want := attrs{"127.0.0.1", "/", true, true, network.CookieSameSiteLax, false, true, true}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("cookie %s (%d bytes of name and value): attributes (-want +got):\n%s", c.Name, len(c.Name)+len(c.Value), diff)
 	}
@@ -91,10 +91,10 @@ func TestVisitCounter(t *testing.T) {
 		tb.mustOpen("visits", fmt.Sprintf("You have visited this page %d times.", n))
 	}
 	got := tb.sessionCookies()
-	if diff := cmp.Diff([]string{"session"}, names(got)); diff != "" {
+	if diff := cmp.Diff([]string{sessionName}, names(got)); diff != "" {
 		t.Fatalf("session cookies (-want +got):\n%s", diff)
 	}
-	checkAttributes(t, got["session"])
+	checkAttributes(t, got[sessionName])
 }
 
 func TestChunkedCart(t *testing.T) {
@@ -104,24 +104,24 @@ func TestChunkedCart(t *testing.T) {
 	tb.fillCart(items)
 
 	store := tb.sessionCookies()
-	if diff := cmp.Diff([]string{"session", "session.1"}, names(store)); diff != "" {
+	if diff := cmp.Diff([]string{sessionName, chunk1}, names(store)); diff != "" {
 		t.Fatalf("session cookies after %d items (-want +got):\n%s", len(items), diff)
 	}
 	for _, c := range store {
 		checkAttributes(t, c)
 	}
-	if !strings.HasPrefix(store["session"].Value, "2.") {
-		t.Errorf("first cookie's value starts %.10q, want the chunk count 2.", store["session"].Value)
+	if !strings.HasPrefix(store[sessionName].Value, "2.") {
+		t.Errorf("first cookie's value starts %.10q, want the chunk count 2.", store[sessionName].Value)
 	}
 
 	// The browser sends both cookies back, and they open to the same cart.
 	tb.mustOpen("cart", strings.Join(items, "\n"))
-	m, err := cookiesession.New(tb.h.keyring, cookiesession.Config{Insecure: true})
+	m, err := cookiesession.New(tb.h.keyring, cookiesession.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s, err := m.LoadCookies(context.Background(), []string{
-		"session=" + store["session"].Value, "session.1=" + store["session.1"].Value,
+		sessionName + "=" + store[sessionName].Value, chunk1 + "=" + store[chunk1].Value,
 	})
 	if err != nil {
 		t.Fatalf("opening the browser's cookies with the demo's keys: %v", err)
@@ -139,13 +139,13 @@ func TestChunkedCart(t *testing.T) {
 	more := randomItems(2, 20)
 	for _, item := range more {
 		before := values(tb.sessionCookies())
-		status, text := tb.open("cart/add/" + item)
+		status, text := tb.post("cart/add/" + item)
 		if status == 200 {
 			items = append(items, item)
 			continue
 		}
 		if status != 413 || text != "Session too large: clear the cart." {
-			t.Fatalf("GET /cart/add/ item %d: %d %s, want 200 or 413", len(items)+1, status, short(text))
+			t.Fatalf("POST /cart/add/ item %d: %d %s, want 200 or 413", len(items)+1, status, short(text))
 		}
 		if diff := cmp.Diff(before, values(tb.sessionCookies())); diff != "" {
 			t.Errorf("a 413 changed the cookies (-before +after):\n%s", diff)
@@ -166,19 +166,19 @@ func TestChunkedCart(t *testing.T) {
 func TestShrinkDropsStaleChunk(t *testing.T) {
 	t.Parallel()
 	tb := newTab(t)
-	tb.mustOpen("color/set?value=teal", "Session data set!")
+	tb.mustPost("color/set?value=teal", "Session data set!")
 	tb.fillCart(randomItems(3, cartItems))
 	if got := names(tb.sessionCookies()); len(got) < 2 {
 		t.Fatalf("session cookies %q with a full cart, want several", got)
 	}
 
-	tb.mustOpen("cart/clear", "Cart cleared.")
+	tb.mustPost("cart/clear", "Cart cleared.")
 	store := tb.sessionCookies()
-	if diff := cmp.Diff([]string{"session"}, names(store)); diff != "" {
+	if diff := cmp.Diff([]string{sessionName}, names(store)); diff != "" {
 		t.Fatalf("session cookies after clearing the cart (-want +got):\n%s", diff)
 	}
-	checkAttributes(t, store["session"])
-	if v := store["session"].Value; strings.Contains(v, ".") {
+	checkAttributes(t, store[sessionName])
+	if v := store[sessionName].Value; strings.Contains(v, ".") {
 		t.Errorf("single cookie value %.20q... has a chunk count", v)
 	}
 	tb.mustOpen("color", "Favorite color is teal")
@@ -192,8 +192,8 @@ func TestLogoutRemovesEveryCookie(t *testing.T) {
 		items int
 		want  []string // session cookies before logout
 	}{
-		{"one cookie", 1, []string{"session"}},
-		{"two cookies", cartItems, []string{"session", "session.1"}},
+		{"one cookie", 1, []string{sessionName}},
+		{"two cookies", cartItems, []string{sessionName, chunk1}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,7 +203,7 @@ func TestLogoutRemovesEveryCookie(t *testing.T) {
 			if diff := cmp.Diff(tt.want, names(tb.sessionCookies())); diff != "" {
 				t.Fatalf("session cookies before logout (-want +got):\n%s", diff)
 			}
-			tb.mustOpen("logout", "Logged out.")
+			tb.mustPost("logout", "Logged out.")
 			if diff := cmp.Diff([]string{"other"}, names(tb.cookies())); diff != "" {
 				t.Errorf("cookies after logout (-want +got):\n%s", diff)
 			}
@@ -227,10 +227,10 @@ func TestCookieHiddenFromScriptAndCrossSite(t *testing.T) {
 		t.Errorf("document.cookie = %q, want only the script's own cookie, script=1", seen)
 	}
 	store := tb.cookies()
-	if store["session"] == nil || store["script"] == nil {
+	if store[sessionName] == nil || store["script"] == nil {
 		t.Fatalf("cookies in the store: %q, want session and script", names(store))
 	}
-	checkAttributes(t, store["session"])
+	checkAttributes(t, store[sessionName])
 
 	// SameSite=Lax: a same-site image request carries the session, a
 	// cross-site one (from localhost, another site than 127.0.0.1) does not,
@@ -250,14 +250,14 @@ func TestCookieHiddenFromScriptAndCrossSite(t *testing.T) {
 	}
 	crossSite.Host = "localhost:" + crossSite.Port()
 
-	before := tb.sessionCookies()["session"].Value
+	before := tb.sessionCookies()[sessionName].Value
 	load(tb.url(""), sameSite)
-	afterSame := tb.sessionCookies()["session"].Value
+	afterSame := tb.sessionCookies()[sessionName].Value
 	if afterSame == before {
 		t.Errorf("the same-site image request did not update the session cookie")
 	}
 	load(crossSite.String(), sameSite)
-	if got := tb.sessionCookies()["session"].Value; got != afterSame {
+	if got := tb.sessionCookies()[sessionName].Value; got != afterSame {
 		t.Errorf("the cross-site image request changed the session cookie")
 	}
 	tb.mustOpen("visits", "You have visited this page 3 times.")

@@ -41,15 +41,15 @@ func TestAlteredCookieGivesFreshSession(t *testing.T) {
 		alter func(*tab, map[string]string)
 		want  []string // session cookies after the change
 	}{
-		{"single cookie, one character", 1, change("session"), []string{"session"}},
-		{"first of two cookies, one character", cartItems, change("session"), []string{"session", "session.1"}},
-		{"second of two cookies, one character", cartItems, change("session.1"), []string{"session", "session.1"}},
+		{"single cookie, one character", 1, change(sessionName), []string{sessionName}},
+		{"first of two cookies, one character", cartItems, change(sessionName), []string{sessionName, chunk1}},
+		{"second of two cookies, one character", cartItems, change(chunk1), []string{sessionName, chunk1}},
 		{"chunk count 2 made 3", cartItems, func(tb *tab, v map[string]string) {
-			tb.setCookie("session", "3"+strings.TrimPrefix(v["session"], "2"))
-		}, []string{"session", "session.1"}},
+			tb.setCookie(sessionName, "3"+strings.TrimPrefix(v[sessionName], "2"))
+		}, []string{sessionName, chunk1}},
 		{"second of two cookies removed", cartItems, func(tb *tab, v map[string]string) {
-			tb.deleteCookie("session.1")
-		}, []string{"session"}},
+			tb.deleteCookie(chunk1)
+		}, []string{sessionName}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,9 +73,9 @@ func TestAlteredCookieGivesFreshSession(t *testing.T) {
 			tb.mustOpen("visits", "You have visited this page 1 times.")
 			tb.mustOpen("cart", "Your cart is empty.")
 			after := tb.sessionCookies()
-			if diff := cmp.Diff([]string{"session"}, names(after)); diff != "" {
+			if diff := cmp.Diff([]string{sessionName}, names(after)); diff != "" {
 				t.Errorf("session cookies of the fresh session (-want +got):\n%s", diff)
-			} else if after["session"].Value == altered["session"] {
+			} else if after[sessionName].Value == altered[sessionName] {
 				t.Errorf("the altered cookie is still in the store")
 			}
 		})
@@ -95,23 +95,23 @@ func (tb *tab) waitUntil(at time.Time) {
 func TestExpiredSession(t *testing.T) {
 	t.Parallel()
 	tb := newTab(t)
-	tb.mustOpen("color/set?value=plum", "Session data set!")
-	status, text := tb.open("expiry?seconds=2")
+	tb.mustPost("color/set?value=plum", "Session data set!")
+	status, text := tb.post("expiry?seconds=2")
 	stamp, ok := strings.CutPrefix(text, "This session now expires at ")
 	if status != 200 || !ok {
-		t.Fatalf("GET /expiry?seconds=2: %d %q", status, text)
+		t.Fatalf("POST /expiry?seconds=2: %d %q", status, text)
 	}
 	exp, err := time.Parse(time.RFC3339, strings.TrimSuffix(stamp, "."))
 	if err != nil {
-		t.Fatalf("GET /expiry?seconds=2: %q: %v", text, err)
+		t.Fatalf("POST /expiry?seconds=2: %q: %v", text, err)
 	}
 	store := tb.sessionCookies()
-	if diff := cmp.Diff([]string{"session"}, names(store)); diff != "" {
+	if diff := cmp.Diff([]string{sessionName}, names(store)); diff != "" {
 		t.Fatalf("session cookies after /expiry (-want +got):\n%s", diff)
 	}
-	sealed := store["session"].Value
-	if d := time.Unix(int64(store["session"].Expires), 0).Sub(exp); d < -2*time.Second || d > 2*time.Second {
-		t.Errorf("the browser keeps the cookie until %v, want the session's expiry %v", time.Unix(int64(store["session"].Expires), 0), exp)
+	sealed := store[sessionName].Value
+	if d := time.Unix(int64(store[sessionName].Expires), 0).Sub(exp); d < -2*time.Second || d > 2*time.Second {
+		t.Errorf("the browser keeps the cookie until %v, want the session's expiry %v", time.Unix(int64(store[sessionName].Expires), 0), exp)
 	}
 
 	// The browser drops the cookie at its Max-Age, so the next visit has a
@@ -131,7 +131,7 @@ func TestExpiredSession(t *testing.T) {
 	if late := time.Since(exp); late > 8*time.Second {
 		t.Fatalf("reached the skew check %v after the expiry; it needs less than 10 s", late)
 	}
-	tb.setCookie("session", sealed)
+	tb.setCookie(sessionName, sealed)
 	tb.mustOpen("color", "Favorite color is plum")
 	if got := names(tb.sessionCookies()); len(got) != 0 {
 		t.Errorf("session cookies %q after a visit with an expired seal, want none", got)
@@ -140,8 +140,8 @@ func TestExpiredSession(t *testing.T) {
 	// Past the expiry and the skew, the same cookie is refused: a fresh
 	// session and a 200. The demo deletes the cookie the request carried.
 	tb.waitUntil(exp.Add(12 * time.Second))
-	tb.setCookie("session", sealed)
-	if got := values(tb.sessionCookies()); !cmp.Equal(got, map[string]string{"session": sealed}) {
+	tb.setCookie(sessionName, sealed)
+	if got := values(tb.sessionCookies()); !cmp.Equal(got, map[string]string{sessionName: sealed}) {
 		t.Fatalf("the store holds %q, want the expired cookie alone", names(tb.sessionCookies()))
 	}
 	tb.mustOpen("color", "Favorite color is not set")

@@ -49,10 +49,14 @@ func hdBlob(id string, size int) []byte {
 }
 
 // hdManager returns the targets' manager: the fixed keyring and clock,
-// MaxChunks 3, MaxSize 16384, errors sent to hook if it is not nil.
+// MaxChunks 3, MaxSize 16384, errors sent to hook if it is not nil, and the
+// cookie name "session" of the seeds unless cfg names another.
 func hdManager(tb testing.TB, kr *cs.Keyring, now func() time.Time, cfg cs.Config) *cs.Manager {
 	tb.Helper()
 	cfg.Now, cfg.MaxSize = now, 16384
+	if cfg.Name == "" {
+		cfg.Name = cs.DefaultPlainName
+	}
 	m, err := cs.New(kr, cfg)
 	if err != nil {
 		tb.Fatalf("New: %v", err)

@@ -204,7 +204,7 @@ func specPayload(p []byte, max int) specSession {
 		return specSession{err: cs.ErrUnsupportedVersion}
 	case len(p) < 35:
 		return bad
-	case p[33]&0xfe != 0:
+	case p[33]&0xf8 != 0, p[33]&0x01 == 0 && p[33] != 0:
 		return specSession{err: cs.ErrUnsupportedVersion}
 	}
 	var s specSession
@@ -214,8 +214,16 @@ func specPayload(p []byte, max int) specSession {
 	if created < 0 || created > maxUnix || deadline < 0 || deadline > maxUnix {
 		return bad
 	}
-	count, n, ok := specUvarint(p[34:])
-	pos := 34 + n
+	pos := 34
+	if p[33]&0x04 != 0 {
+		idle, n, ok := specUvarint(p[pos:])
+		if !ok || idle == 0 || idle > 34560000 {
+			return bad
+		}
+		pos += n
+	}
+	count, n, ok := specUvarint(p[pos:])
+	pos += n
 	if !ok || count > uint64(len(p)-pos)/3 {
 		return bad
 	}

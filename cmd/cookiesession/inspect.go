@@ -27,7 +27,8 @@ func inspect(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fu
 	const cmd = "inspect"
 	fs := newFlagSet(cmd, "[-keys file] [-name session] [-purpose p] [-max-chunks n] [cookie]", stderr)
 	keysFile := fs.String("keys", "", "read the keyring from `file` instead of $"+keysEnv)
-	name := fs.String("name", cookiesession.DefaultName, "the session cookie's `name` (Config.Name)")
+	name := fs.String("name", "", "the session cookie's `name` (Config.Name); default "+cookiesession.DefaultName+
+		", or "+cookiesession.DefaultPlainName+" for input that names cookies and not that one")
 	purpose := fs.String("purpose", "", "the `purpose` the cookie was sealed for (Config.Codec.Purpose)")
 	maxChunks := fs.Int("max-chunks", maxChunksLimit, "the most cookies one session may span, 1 to 10 (Config.MaxChunks)")
 	if st := parseFlags(fs, args); st >= 0 {
@@ -48,16 +49,8 @@ func inspect(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fu
 	if err != nil {
 		return fail(stderr, cmd, exitUsage, "%v", err)
 	}
-	m, err := cookiesession.New(kr, cookiesession.Config{
-		Name:      *name,
-		MaxChunks: *maxChunks,
-		Codec:     cookiesession.Options{Purpose: *purpose},
-	})
-	if err != nil {
-		return fail(stderr, cmd, exitUsage, "%v", err)
-	}
-
-	// Each argument is read like a line of input: a cookie or a header.
+	// Read the input first: the default name depends on it. Each argument
+	// is read like a line of input: a cookie or a header.
 	input := strings.Join(fs.Args(), "\n")
 	if fs.NArg() == 0 {
 		data, err := io.ReadAll(io.LimitReader(stdin, maxInput+1))
@@ -69,6 +62,23 @@ func inspect(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fu
 		}
 		input = string(data)
 	}
+	if *name == "" {
+		// The library's default, unless the input names cookies and none
+		// of them is that.
+		*name = cookiesession.DefaultName
+		if strings.Contains(input, "=") && !strings.Contains(input, cookiesession.DefaultName) {
+			*name = cookiesession.DefaultPlainName
+		}
+	}
+	m, err := cookiesession.New(kr, cookiesession.Config{
+		Name:      *name,
+		MaxChunks: *maxChunks,
+		Codec:     cookiesession.Options{Purpose: *purpose},
+	})
+	if err != nil {
+		return fail(stderr, cmd, exitUsage, "%v", err)
+	}
+
 	header := cookieHeader(input, *name)
 	if header == "" {
 		return fail(stderr, cmd, exitUsage, "no cookie given: pass a cookie value or a Cookie header as an argument or on standard input")

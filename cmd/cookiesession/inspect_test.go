@@ -268,7 +268,7 @@ func TestInspectFailures(t *testing.T) {
 		{"malformed", env, []string{"session=not*base64"}, "", exitFail,
 			[]string{"malformed: the input is not a sealed session cookie"}},
 		{"truncated", env, []string{one.value()[:60]}, "", exitFail, []string{"malformed:"}},
-		{"missing chunk", env, []string{first}, "", exitFail, []string{"malformed:", `"session.1" is missing`}},
+		{"missing chunk", env, []string{first}, "", exitFail, []string{"malformed:", `"__Host-session.1" is missing`}},
 		{"chunk without first", env, []string{rest}, "", exitFail, []string{"malformed:", "without a first cookie"}},
 		{"chunk count over -max-chunks", env, []string{"-max-chunks", "1", two.header}, "", exitFail,
 			[]string{"malformed:", "over MaxChunks 1"}},

@@ -7,22 +7,47 @@
 //
 // # Making a keyring
 //
-//	cookiesession keygen
+//	cookiesession keygen [-o file]
 //
 // prints a new keyring, holding one primary key, in the text form that
 // cookiesession.ParseKeyring reads (SPEC.md §10). The output is a secret:
 // send it straight to a secret store or an environment variable, such as
-// COOKIESESSION_KEYS.
+// COOKIESESSION_KEYS, or write it with -o.
+//
+// -o file writes the keyring to the file instead of standard output, with
+// mode 0600, replacing the file atomically (a new file renamed over it), so
+// that a process watching the file never reads half of it. Prefer it to
+// "> file", which makes a file that every user can read.
 //
 // # Rotating keys
 //
-//	cookiesession rotate [-f file] [step]
+//	cookiesession rotate [-f file] [-o file] [step]
 //
 // reads a keyring from the file, or from standard input, and prints the
-// changed keyring on standard output. Without a step it adds a new primary
-// key and keeps the old primary as decrypt-only, which suits a single
-// instance. With several instances, rotate in stages, one step per run, and
-// deploy each result everywhere before the next step:
+// changed keyring on standard output, or writes it with -o. Without a step
+// it adds a new primary key and keeps the old primary as decrypt-only, which
+// suits a single instance.
+//
+// With several instances, rotate in one step with a scheduled promotion:
+//
+//	-schedule duration  add a new key, decrypt-only until this long from
+//	                    now, then primary (as 10m or 2h); the old primary
+//	                    then becomes decrypt-only, and stops opening
+//	                    sessions at the promotion plus -lifetime plus 5
+//	                    minutes (the largest clock skew allowance)
+//	-lifetime duration  with -schedule: the longest lifetime of a session,
+//	                    Config.Lifetime or the longest expiry the application
+//	                    sets with SetExpiry (default 336h, 14 days)
+//
+// Deploy the result to every instance before the promotion: each instance
+// loads the new key as decrypt-only and promotes it when its own clock
+// reaches the time (SPEC.md §10.4). The keyring starts with a comment that
+// says when. For example, with instances that reload keys.txt:
+//
+//	cookiesession rotate -schedule 10m -f keys.txt -o keys.txt
+//
+// Or rotate in stages, one step per run, and deploy each result everywhere
+// before the next step:
 //
 //	-add         add a new decrypt-only key (its ID goes to standard error)
 //	-promote ID  make decrypt-only key ID the primary; the old primary
@@ -34,9 +59,9 @@
 // An ID is the 8 hexadecimal digits of the keyring text. The primary key can
 // be neither disabled nor removed: promote another key first. For example:
 //
-//	cookiesession rotate -add < keys.txt > keys2.txt
-//	cookiesession rotate -promote 1a2b3c4d < keys2.txt > keys3.txt
-//	cookiesession rotate -remove 0badcafe < keys3.txt > keys4.txt
+//	cookiesession rotate -add -f keys.txt -o keys2.txt
+//	cookiesession rotate -promote 1a2b3c4d -f keys2.txt -o keys3.txt
+//	cookiesession rotate -remove 0badcafe -f keys3.txt -o keys4.txt
 //
 // # Inspecting a cookie
 //
@@ -49,18 +74,21 @@
 // expires (RFC 3339, UTC), whether it was compressed, the session ID, and the
 // session's values as a JSON object.
 //
-// The cookie comes from the arguments, or from standard input if there are
-// none. It may be a bare value, read as the value of the cookie -name names
-// (default "session"), or a whole Cookie header such as
+// The cookie comes from standard input, or from the arguments if there are
+// any. Prefer standard input: a cookie in the arguments shows up in ps and
+// in the shell's history, and it is a live session. It may be a bare value,
+// read as the value of the cookie -name names, or a whole Cookie header such
+// as
 // "session=2.AQ...; session.1=xY...; theme=dark", which may carry a session
-// split over several cookies. A leading "Cookie:" is ignored, as is the
+// split over several cookies. -name defaults to the library's default,
+// "__Host-session", or to "session" for a header that names cookies but not
+// "__Host-session". A leading "Cookie:" is ignored, as is the
 // "Set-Cookie:" of a response line (whose attributes are dropped), and
 // several lines, or several arguments, are read as one header. A failed
 // authentication means the cookie was altered, or the -name or -purpose
 // differ from the application's: the seal cannot tell which. -purpose must
-// match the application's
-// Options.Purpose, and -max-chunks (default 10, the most the library
-// allows) bounds how many cookies one session may span. inspect reads values
+// match the application's Options.Purpose, and -max-chunks (default 10, the
+// most the library allows) bounds how many cookies one session may span. inspect reads values
 // as JSON, the library's default serializer.
 //
 // # Exit status
@@ -80,8 +108,6 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"strconv"
-	"strings"
 
 	"github.com/cookiesession/cookiesession"
 )
@@ -101,8 +127,8 @@ func main() {
 }
 
 const usageText = `usage:
-  cookiesession keygen
-  cookiesession rotate [-f file] [-add | -promote ID | -disable ID | -enable ID | -remove ID]
+  cookiesession keygen [-o file]
+  cookiesession rotate [-f file] [-o file] [-add | -schedule duration [-lifetime duration] | -promote ID | -disable ID | -enable ID | -remove ID]
   cookiesession inspect [-keys file] [-name session] [-purpose p] [-max-chunks n] [cookie]
 
 Run "go doc github.com/cookiesession/cookiesession/cmd/cookiesession" for details.
@@ -180,7 +206,8 @@ func fail(stderr io.Writer, cmd string, status int, format string, a ...any) int
 }
 
 func keygen(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("keygen", "", stderr)
+	fs := newFlagSet("keygen", "[-o file]", stderr)
+	out := fs.String("o", "", "write the keyring to `file`, with mode 0600, instead of standard output")
 	if st := parseFlags(fs, args); st >= 0 {
 		return st
 	}
@@ -195,40 +222,10 @@ func keygen(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "keygen", exitFail, "%v", err)
 	}
-	fmt.Fprintln(stdout, kr.Marshal())
+	if err := writeKeyring(*out, stdout, kr.Marshal()+"\n"); err != nil {
+		return fail(stderr, "keygen", exitFail, "%v", err)
+	}
 	return exitOK
-}
-
-// keyIDFlag is a flag holding a key ID; set records that it was given.
-type keyIDFlag struct {
-	id  cookiesession.KeyID
-	set bool
-}
-
-func (f *keyIDFlag) String() string {
-	if f == nil || !f.set {
-		return ""
-	}
-	return f.id.String()
-}
-
-func (f *keyIDFlag) Set(s string) error {
-	id, err := parseKeyID(s)
-	if err != nil {
-		return err
-	}
-	f.id, f.set = id, true
-	return nil
-}
-
-// parseKeyID reads a key ID as the keyring text writes it: 8 hexadecimal
-// digits. Fewer digits, and upper case, are accepted too.
-func parseKeyID(s string) (cookiesession.KeyID, error) {
-	n, err := strconv.ParseUint(s, 16, 32)
-	if err != nil || n == 0 || len(s) > 8 {
-		return 0, fmt.Errorf("key ID %q is not 1 to 8 hexadecimal digits, not all zero", s)
-	}
-	return cookiesession.KeyID(n), nil
 }
 
 // readKeyring parses the keyring in the file path names, or on stdin if
@@ -255,98 +252,4 @@ func readKeyring(path string, stdin io.Reader) (*cookiesession.Keyring, error) {
 		return nil, fmt.Errorf("%s: %w", src, err)
 	}
 	return kr, nil
-}
-
-func rotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	const cmd = "rotate"
-	fs := newFlagSet(cmd, "[-f file] [-add | -promote ID | -disable ID | -enable ID | -remove ID]", stderr)
-	file := fs.String("f", "", "read the keyring from `file` instead of standard input")
-	add := fs.Bool("add", false, "add a new decrypt-only key; its ID goes to standard error")
-	var promote, disable, enable, remove keyIDFlag
-	fs.Var(&promote, "promote", "make decrypt-only key `ID` the primary key")
-	fs.Var(&disable, "disable", "disable key `ID`, which then opens nothing")
-	fs.Var(&enable, "enable", "make disabled key `ID` decrypt-only again")
-	fs.Var(&remove, "remove", "remove key `ID` from the keyring")
-	if st := parseFlags(fs, args); st >= 0 {
-		return st
-	}
-	if fs.NArg() > 0 {
-		return fail(stderr, cmd, exitUsage, "unexpected argument %q (the keyring comes from standard input or -f)", fs.Arg(0))
-	}
-	var steps []string
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name != "f" && (f.Name != "add" || *add) {
-			steps = append(steps, "-"+f.Name)
-		}
-	})
-	if len(steps) > 1 {
-		return fail(stderr, cmd, exitUsage, "%s: give at most one step per run", strings.Join(steps, " and "))
-	}
-
-	kr, err := readKeyring(*file, stdin)
-	if err != nil {
-		return fail(stderr, cmd, exitUsage, "%v", err)
-	}
-	// The steps that change one named key; at most one flag is set.
-	idSteps := []struct {
-		flag *keyIDFlag
-		run  func(cookiesession.KeyID) error
-		done string
-	}{
-		{&promote, kr.Promote, "promoted key %v to primary"},
-		{&disable, kr.Disable, "disabled key %v"},
-		{&enable, kr.Enable, "enabled key %v as decrypt-only"},
-		{&remove, kr.Remove, "removed key %v"},
-	}
-	var id cookiesession.KeyID // the key the step changes
-	var done string
-	for _, st := range idSteps {
-		if st.flag.set {
-			id, done = st.flag.id, st.done
-			err = st.run(id)
-		}
-	}
-	switch {
-	case done != "":
-	case *add:
-		id, err = addKey(kr)
-		done = "added key %v as decrypt-only; promote it once every instance has it"
-	default:
-		id, err = kr.Rotate()
-		done = "added key %v as primary; the old primary is decrypt-only"
-	}
-	msg := fmt.Sprintf(done, id)
-	if err != nil {
-		return fail(stderr, cmd, exitFail, "%s", stepError(kr, id, err))
-	}
-	fmt.Fprintln(stdout, kr.Marshal())
-	fmt.Fprintf(stderr, "cookiesession rotate: %s\n", msg)
-	return exitOK
-}
-
-// addKey adds a new random key to kr as decrypt-only.
-func addKey(kr *cookiesession.Keyring) (cookiesession.KeyID, error) {
-	for {
-		k, err := cookiesession.GenerateKey()
-		if err != nil {
-			return 0, err
-		}
-		// A random 32-bit ID can, rarely, be taken already: draw again.
-		if err := kr.Add(k); !errors.Is(err, cookiesession.ErrDuplicateKeyID) {
-			return k.ID(), err
-		}
-	}
-}
-
-// stepError explains why a rotation step on key id was refused.
-func stepError(kr *cookiesession.Keyring, id cookiesession.KeyID, err error) string {
-	switch {
-	case errors.Is(err, cookiesession.ErrUnknownKey):
-		return fmt.Sprintf("unknown key: %v is not in the keyring, which has %v", id, kr)
-	case errors.Is(err, cookiesession.ErrKeyState) && id == kr.Primary():
-		return fmt.Sprintf("key state: %v is the primary key; promote another key first (%v)", id, err)
-	case errors.Is(err, cookiesession.ErrKeyState):
-		return fmt.Sprintf("key state: %v is disabled; enable it first with -enable %v (%v)", id, id, err)
-	}
-	return err.Error()
 }

@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 func sessionCookie(t *testing.T, resp *http.Response) *http.Cookie {
 	t.Helper()
 	for _, c := range resp.Cookies() {
-		if c.Name == "session" {
+		if c.Name == "__Host-session" {
 			return c
 		}
 	}
@@ -45,7 +45,7 @@ func sessionCookie(t *testing.T, resp *http.Response) *http.Cookie {
 
 func TestExpiry(t *testing.T) {
 	d := newDemo(t)
-	if status, body, _ := d.get("/expiry?seconds=60"); status != http.StatusConflict {
+	if status, body, _ := d.post("/expiry?seconds=60", nil); status != http.StatusConflict {
 		t.Fatalf("expiry of an empty session: %d %q, want 409", status, body)
 	}
 	_, _, resp := d.get("/visits")
@@ -53,7 +53,7 @@ func TestExpiry(t *testing.T) {
 		t.Fatalf("default Max-Age %d, want 14 days", got)
 	}
 
-	_, body, resp := d.get("/expiry?seconds=60")
+	_, body, resp := d.post("/expiry?seconds=60", nil)
 	if want := "This session now expires at 2030-01-02T03:05:05Z.\n"; body != want {
 		t.Fatalf("/expiry: %q, want %q", body, want)
 	}
@@ -78,16 +78,16 @@ func TestExpiry(t *testing.T) {
 
 	// 0 returns to the default lifetime, counted from the session's start.
 	d.clock.Add(time.Hour)
-	d.want("/expiry?seconds=0", "This session now expires at 2030-01-16T03:06:35Z.\n")
+	d.want("POST /expiry?seconds=0", "This session now expires at 2030-01-16T03:06:35Z.\n")
 	// The longest expiry is 400 days.
-	d.want("/expiry?seconds=34560000", "This session now expires at 2031-02-06T04:06:35Z.\n")
+	d.want("POST /expiry?seconds=34560000", "This session now expires at 2031-02-06T04:06:35Z.\n")
 }
 
 func TestTamperedCookie(t *testing.T) {
 	d := newDemo(t)
 	d.want("/visits", "You have visited this page 1 times.\n")
 	u, _ := url.Parse(d.srv.URL)
-	d.jar.SetCookies(u, []*http.Cookie{{Name: "session", Value: "tampered"}})
+	d.jar.SetCookies(u, []*http.Cookie{{Name: "__Host-session", Value: "tampered", Secure: true, Path: "/"}})
 	// A cookie that does not open gives a fresh session, not an error.
 	d.want("/visits", "You have visited this page 1 times.\n")
 	d.want("/visits", "You have visited this page 2 times.\n")
@@ -108,7 +108,6 @@ func newKeyring(t *testing.T) *cookiesession.Keyring {
 }
 
 func TestIsLoopback(t *testing.T) {
-	kr := newKeyring(t)
 	for addr, want := range map[string]bool{
 		"localhost:8080":        true,
 		"LocalHost:8080":        true,
@@ -130,16 +129,31 @@ func TestIsLoopback(t *testing.T) {
 		if got := isLoopback(addr); got != want {
 			t.Errorf("isLoopback(%q) = %v, want %v", addr, got, want)
 		}
-		// The decision reaches the cookies: Secure unless loopback.
-		m, err := cookiesession.New(kr, config(addr))
+	}
+}
+
+// Cookies are Secure and named __Host-session, on loopback too; -insecure
+// drops Secure, and with it the prefix.
+func TestInsecureFlag(t *testing.T) {
+	kr := newKeyring(t)
+	for _, tt := range []struct {
+		insecure bool
+		want     string
+	}{
+		{false, "__Host-session=; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=1209600"},
+		{true, "session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=1209600"},
+	} {
+		m, err := cookiesession.New(kr, config(tt.insecure))
 		if err != nil {
-			t.Fatalf("config(%q): %v", addr, err)
+			t.Fatal(err)
 		}
 		w := httptest.NewRecorder()
 		newHandler(m).ServeHTTP(w, httptest.NewRequest("GET", "/visits", nil))
 		line := w.Header().Get("Set-Cookie")
-		if secure := strings.Contains(line, "; Secure"); line == "" || secure == want {
-			t.Errorf("addr %q: Set-Cookie %q, want Secure %v", addr, line, !want)
+		name, rest, _ := strings.Cut(line, "=")
+		_, attrs, _ := strings.Cut(rest, ";")
+		if got := name + "=;" + attrs; got != tt.want {
+			t.Errorf("-insecure=%v: Set-Cookie %q, want %q", tt.insecure, got, tt.want)
 		}
 	}
 }
@@ -302,7 +316,7 @@ func TestProcess(t *testing.T) {
 	if rest := stop(); rest != "" {
 		t.Errorf("more on stdout: %q", rest)
 	}
-	for _, want := range []string{"COOKIESESSION_KEYS is not set", "not marked Secure"} {
+	for _, want := range []string{"COOKIESESSION_KEYS is not set", "marked Secure", "use -insecure for Safari"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}

@@ -3,26 +3,42 @@
 //
 //	go run ./examples/demo                      # http://localhost:8080/
 //	go run ./examples/demo -addr 127.0.0.1:0    # any free port
+//	go run ./examples/demo -insecure            # for Safari on http://localhost
 //
-// Every route is a GET and answers in plain text:
+// GET / is an HTML page with a form for each action, a login form with a
+// "remember me" box, and the flash messages the last action left. The
+// other routes answer in plain text, for curl. Routes that change the
+// session take POST, with their parameters in the query or a form body
+// (curl -X POST 'http://localhost:8080/color/set?value=blue'); a GET on
+// them answers 405 Method Not Allowed with an Allow header:
 //
-//	/                   a page linking the routes below (HTML)
-//	/visits             You have visited this page N times.
-//	/color/set?value=X  Session data set!
-//	/color              Favorite color is X | Favorite color is not set
-//	/cart/add/{item}    the cart's items after adding item, one per line
-//	/cart               the cart's items, one per line, or: Your cart is empty.
-//	/cart/clear         Cart cleared.
-//	/expiry?seconds=N   This session now expires at <RFC 3339 time>.
-//	                    N from 0 (the default lifetime) to 34560000 (400
-//	                    days); another N gives 400, an empty session 409.
-//	/logout             Logged out.
+//	GET  /                   the page (HTML)
+//	GET  /visits             You have visited this page N times.
+//	POST /color/set?value=X  Session data set!
+//	GET  /color              Favorite color is X | Favorite color is not set
+//	POST /cart/add/{item}    the cart's items after adding item, one per line
+//	GET  /cart               the cart's items, one per line, or: Your cart is empty.
+//	POST /cart/clear         Cart cleared.
+//	POST /expiry?seconds=N   This session now expires at <RFC 3339 time>.
+//	                         N from 0 (back to the default lifetime) to
+//	                         34560000 (400 days); another N gives 400, an
+//	                         empty session 409.
+//	POST /login?user=NAME    Logged in as NAME.  (with remember=1: for 30
+//	                         days, else until the browser closes)
+//	GET  /whoami             You are NAME. | You are not logged in.
+//	POST /logout             Logged out.
+//
+// A POST from the page's forms (which send then=/) answers 303 See Other
+// back to the page instead, which shows a flash message once. Every route
+// is wrapped in http.CrossOriginProtection, which refuses POSTs that a
+// browser marks as cross-origin; curl sends no such marks and passes.
 //
 // The demo sets no limit of its own on items or on the cart. The cookies set
 // one: with the library's defaults a session takes at most 6144 bytes of
-// cookies, which is two of them, session and session.1 (about 35 items of
-// 200 random letters). A change that would not fit is not saved: the request
-// gets 413 and the text "Session too large: clear the cart."
+// cookies, which is two of them, __Host-session and __Host-session.1 (about
+// 35 items of 200 random letters). A change that would not fit is not
+// saved: the request gets 413 and the text "Session too large: clear the
+// cart."
 //
 // Once it listens, the demo prints exactly one line to standard output,
 //
@@ -32,15 +48,23 @@
 // to standard error.
 //
 // Keys come from the COOKIESESSION_KEYS environment variable, in the keyring
-// text form of SPEC.md. Without it the demo makes a throwaway key, so its
-// sessions end when it restarts.
+// text form of SPEC.md, or from a file that -keys-file (or
+// COOKIESESSION_KEYS_FILE) names, which the demo reads again every
+// -keys-poll (default 5s) and reloads when it changes. Without either the
+// demo makes a throwaway key, so its sessions end when it restarts.
+// GET /debug/keys shows each key's state and how many sessions it opened
+// and sealed; GET /debug/vars has the same counters through expvar.
 //
-// Cookies are marked Secure, so browsers send them only over HTTPS, except
-// when the demo listens on a loopback address (localhost, 127.0.0.0/8, ::1),
-// where it serves plain HTTP to this machine alone.
+// Cookies are Secure, and named __Host-session, even though the demo serves
+// plain HTTP: in production an app like it listens on loopback behind a TLS
+// proxy. Chrome, Firefox and curl accept Secure and __Host- cookies from
+// http://localhost (and 127.0.0.1); Safari does not, so for Safari, or for
+// another host over plain HTTP, run with -insecure, which drops Secure (and
+// so names the cookie session).
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -49,12 +73,14 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cookiesession/cookiesession"
 )
+
+// insecure drops the Secure attribute (see the package doc).
+var insecure = flag.Bool("insecure", false, "leave Secure off the session cookies, for browsers that refuse Secure cookies over http://localhost (Safari)")
 
 func main() {
 	addr := flag.String("addr", "localhost:8080", "address to listen on, host:port")
@@ -67,15 +93,18 @@ func main() {
 
 // run serves the demo on addr until it fails.
 func run(addr, keys string, stdout io.Writer) error {
-	kr, err := loadKeyring(keys)
+	kr, err := keyring(context.Background(), keys, keysFileSetting(), *keysPoll)
 	if err != nil {
-		return fmt.Errorf("COOKIESESSION_KEYS: %w", err)
+		return err
 	}
-	cfg := config(addr)
-	if cfg.Insecure {
-		slog.Warn("loopback address: session cookies are not marked Secure, so that they work over plain HTTP", "addr", addr)
-	} else {
-		slog.Info("session cookies are marked Secure: browsers send them only over HTTPS", "addr", addr)
+	cfg := config(*insecure)
+	switch {
+	case cfg.Insecure && !isLoopback(addr):
+		slog.Warn("-insecure: session cookies are not marked Secure, and this address is not loopback: they cross the network in clear", "addr", addr)
+	case cfg.Insecure:
+		slog.Warn("-insecure: session cookies are not marked Secure", "addr", addr)
+	default:
+		slog.Info("session cookies are marked Secure: browsers send them over HTTPS, and Chrome and Firefox over http://localhost too; use -insecure for Safari", "addr", addr)
 	}
 	m, err := cookiesession.New(kr, cfg)
 	if err != nil {
@@ -86,7 +115,7 @@ func run(addr, keys string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "listening on %s\n", listenURL(addr, l.Addr()))
-	srv := &http.Server{Handler: newHandler(m), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: withKeyDebug(kr, newHandler(m)), ReadHeaderTimeout: 10 * time.Second}
 	return srv.Serve(l)
 }
 
@@ -103,13 +132,11 @@ func loadKeyring(text string) (*cookiesession.Keyring, error) {
 	return cookiesession.NewKeyring(k)
 }
 
-// config returns the session configuration for a server listening on addr.
-// Everything else is left at the library's defaults.
-func config(addr string) cookiesession.Config {
+// config returns the session configuration: the library's defaults, with
+// Secure left off if insecure.
+func config(insecure bool) cookiesession.Config {
 	return cookiesession.Config{
-		// Browsers send Secure cookies over HTTPS only. The demo serves
-		// plain HTTP, which is safe on a loopback address alone.
-		Insecure:   isLoopback(addr),
+		Insecure:   insecure,
 		SaveFailed: saveFailed,
 	}
 }
@@ -145,143 +172,5 @@ func saveFailed(w http.ResponseWriter, r *http.Request, err error) {
 		http.Error(w, "Session too large: clear the cart.", http.StatusRequestEntityTooLarge)
 		return
 	}
-	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-}
-
-// maxExpiry is the longest /expiry: 400 days, the most a browser keeps a cookie.
-const maxExpiry = 400 * 24 * 60 * 60
-
-const homePage = `<!doctype html>
-<title>cookiesession demo</title>
-<h1>cookiesession demo</h1>
-<ul>
-<li><a href="/visits">/visits</a>: a visit counter
-<li><a href="/color/set?value=blue">/color/set?value=blue</a> and <a href="/color">/color</a>: a favorite color
-<li><a href="/cart/add/apple">/cart/add/apple</a>, <a href="/cart">/cart</a> and <a href="/cart/clear">/cart/clear</a>: a shopping cart
-<li><a href="/expiry?seconds=60">/expiry?seconds=60</a>: end this session in a minute
-<li><a href="/logout">/logout</a>: end this session now
-</ul>
-`
-
-// newHandler returns the demo's routes, wrapped in m's session middleware.
-func newHandler(m *cookiesession.Manager) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		io.WriteString(w, homePage)
-	})
-
-	mux.HandleFunc("GET /visits", func(w http.ResponseWriter, r *http.Request) {
-		s := cookiesession.FromContext(r.Context())
-		n, _, err := cookiesession.Get[int](s, "visits")
-		if err != nil {
-			fail(w, err)
-			return
-		}
-		n++
-		if err := s.Set("visits", n); err != nil {
-			fail(w, err)
-			return
-		}
-		reply(w, "You have visited this page %d times.", n)
-	})
-
-	mux.HandleFunc("GET /color/set", func(w http.ResponseWriter, r *http.Request) {
-		color := r.URL.Query().Get("value")
-		if color == "" {
-			http.Error(w, "missing ?value=", http.StatusBadRequest)
-			return
-		}
-		if err := cookiesession.FromContext(r.Context()).Set("color", color); err != nil {
-			fail(w, err)
-			return
-		}
-		reply(w, "Session data set!")
-	})
-
-	mux.HandleFunc("GET /color", func(w http.ResponseWriter, r *http.Request) {
-		color, ok, err := cookiesession.Get[string](cookiesession.FromContext(r.Context()), "color")
-		switch {
-		case err != nil:
-			fail(w, err)
-		case !ok:
-			reply(w, "Favorite color is not set")
-		default:
-			reply(w, "Favorite color is %s", color)
-		}
-	})
-
-	mux.HandleFunc("GET /cart/add/{item}", func(w http.ResponseWriter, r *http.Request) {
-		s := cookiesession.FromContext(r.Context())
-		cart, _, err := cookiesession.Get[[]string](s, "cart")
-		if err != nil {
-			fail(w, err)
-			return
-		}
-		cart = append(cart, r.PathValue("item"))
-		if err := s.Set("cart", cart); err != nil {
-			fail(w, err)
-			return
-		}
-		showCart(w, cart)
-	})
-
-	mux.HandleFunc("GET /cart", func(w http.ResponseWriter, r *http.Request) {
-		cart, _, err := cookiesession.Get[[]string](cookiesession.FromContext(r.Context()), "cart")
-		if err != nil {
-			fail(w, err)
-			return
-		}
-		showCart(w, cart)
-	})
-
-	mux.HandleFunc("GET /cart/clear", func(w http.ResponseWriter, r *http.Request) {
-		cookiesession.FromContext(r.Context()).Delete("cart")
-		reply(w, "Cart cleared.")
-	})
-
-	mux.HandleFunc("GET /expiry", func(w http.ResponseWriter, r *http.Request) {
-		secs, err := strconv.Atoi(r.URL.Query().Get("seconds"))
-		if err != nil || secs < 0 || secs > maxExpiry {
-			http.Error(w, fmt.Sprintf("seconds must be a whole number from 0 to %d", maxExpiry), http.StatusBadRequest)
-			return
-		}
-		s := cookiesession.FromContext(r.Context())
-		if s.Len() == 0 {
-			http.Error(w, "Nothing is stored in this session yet, so it has no expiry to set.", http.StatusConflict)
-			return
-		}
-		s.SetExpiry(time.Duration(secs) * time.Second) // 0: back to the default lifetime
-		reply(w, "This session now expires at %s.", s.Expiry().Format(time.RFC3339))
-	})
-
-	mux.HandleFunc("GET /logout", func(w http.ResponseWriter, r *http.Request) {
-		cookiesession.FromContext(r.Context()).Destroy()
-		reply(w, "Logged out.")
-	})
-
-	return m.Middleware(mux)
-}
-
-func showCart(w http.ResponseWriter, cart []string) {
-	if len(cart) == 0 {
-		reply(w, "Your cart is empty.")
-		return
-	}
-	reply(w, "%s", strings.Join(cart, "\n"))
-}
-
-// reply writes one line of plain text. Finish with the session first: the
-// middleware saves it when the response starts.
-func reply(w http.ResponseWriter, format string, a ...any) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	fmt.Fprintf(w, format+"\n", a...)
-}
-
-// fail answers 500 for a session value that does not decode. The middleware
-// does not save the session of a 5xx response.
-func fail(w http.ResponseWriter, err error) {
-	slog.Error("session", "err", err)
 	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 }

@@ -59,7 +59,7 @@ func TestRESTAPIChunkedRoundTrip(t *testing.T) {
 		}
 		added = append(added, item)
 		sets = len(resp.MultiValueHeaders["Set-Cookie"])
-		if _, ok := b.jar["session.1"]; ok {
+		if _, ok := b.jar["__Host-session.1"]; ok {
 			break
 		}
 	}
@@ -71,7 +71,7 @@ func TestRESTAPIChunkedRoundTrip(t *testing.T) {
 		t.Fatalf("/cart has %d items; want %d", strings.Count(resp.Body, "\n"), len(added))
 	}
 	resp = b.restGet(t, app, "/cart/clear")
-	if diff := cmp.Diff([]string{"session.1"}, deleted(t, resp.MultiValueHeaders["Set-Cookie"])); diff != "" {
+	if diff := cmp.Diff([]string{"__Host-session.1"}, deleted(t, resp.MultiValueHeaders["Set-Cookie"])); diff != "" {
 		t.Errorf("/cart/clear deleted (-want +got):\n%s", diff)
 	}
 	resp = b.restGet(t, app, "/visits")
@@ -111,7 +111,7 @@ func TestFunctionURL(t *testing.T) {
 	var last response
 	for _, item := range randomItems(40) {
 		last = b.send(t, app.HandleFunctionURL, "function-url-request.json", "/cart/add/"+item)
-		if _, ok := b.jar["session.1"]; ok {
+		if _, ok := b.jar["__Host-session.1"]; ok {
 			break
 		}
 	}

@@ -61,7 +61,7 @@ func TestVisitsCounter(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || resp.Body != want {
 			t.Fatalf("request %d: %d %q; want 200 %q", n, resp.StatusCode, resp.Body, want)
 		}
-		if diff := cmp.Diff([]string{"session"}, b.names()); diff != "" {
+		if diff := cmp.Diff([]string{"__Host-session"}, b.names()); diff != "" {
 			t.Fatalf("request %d: jar names (-want +got):\n%s", n, diff)
 		}
 	}
@@ -77,7 +77,7 @@ func TestCookieAttributes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Name != "session" || c.Path != "/" || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode || c.MaxAge <= 0 {
+	if c.Name != "__Host-session" || c.Path != "/" || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode || c.MaxAge <= 0 {
 		t.Errorf("Set-Cookie %q: want session, Path=/, HttpOnly, Secure, SameSite=Lax, Max-Age > 0", resp.Cookies[0])
 	}
 	if _, ok := raw["cookies"]; !ok {
@@ -129,7 +129,7 @@ func fillCart(t *testing.T, app *testApp, b *browser) []string {
 			t.Fatalf("add item %d: %d %q", len(added)+1, resp.StatusCode, resp.Body)
 		}
 		added = append(added, item)
-		if _, ok := b.jar["session.1"]; ok {
+		if _, ok := b.jar["__Host-session.1"]; ok {
 			return added
 		}
 	}
@@ -142,7 +142,7 @@ func TestChunkedCartRoundTrip(t *testing.T) {
 	b := newBrowser()
 	b.get(t, app, "/visits")
 	items := fillCart(t, app, b)
-	if diff := cmp.Diff([]string{"session", "session.1"}, b.names()); diff != "" {
+	if diff := cmp.Diff([]string{"__Host-session", "__Host-session.1"}, b.names()); diff != "" {
 		t.Fatalf("jar names (-want +got):\n%s", diff)
 	}
 
@@ -164,10 +164,10 @@ func TestChunkedCartRoundTrip(t *testing.T) {
 
 	// Shrinking to one cookie deletes the second.
 	resp = b.get(t, app, "/cart/clear")
-	if diff := cmp.Diff([]string{"session.1"}, deleted(t, resp.Cookies)); diff != "" {
+	if diff := cmp.Diff([]string{"__Host-session.1"}, deleted(t, resp.Cookies)); diff != "" {
 		t.Errorf("/cart/clear deleted (-want +got):\n%s\nSet-Cookie: %q", diff, resp.Cookies)
 	}
-	if diff := cmp.Diff([]string{"session"}, b.names()); diff != "" {
+	if diff := cmp.Diff([]string{"__Host-session"}, b.names()); diff != "" {
 		t.Fatalf("jar names after /cart/clear (-want +got):\n%s", diff)
 	}
 	resp = b.get(t, app, "/visits")
@@ -217,7 +217,7 @@ func TestRejectedCookies(t *testing.T) {
 	b := newBrowser()
 	fillCart(t, app, b)
 	b.get(t, app, "/visits")
-	s0, s1 := "session="+b.jar["session"], "session.1="+b.jar["session.1"]
+	s0, s1 := "__Host-session="+b.jar["__Host-session"], "__Host-session.1="+b.jar["__Host-session.1"]
 	good := b.cookies()
 
 	flip := func(s string) string {
@@ -280,7 +280,7 @@ func TestLogout(t *testing.T) {
 		t.Errorf("/logout = %q", resp.Body)
 	}
 	// Every chunk index up to MaxChunks (3) is deleted.
-	if diff := cmp.Diff([]string{"session", "session.1", "session.2"}, deleted(t, resp.Cookies)); diff != "" {
+	if diff := cmp.Diff([]string{"__Host-session", "__Host-session.1", "__Host-session.2"}, deleted(t, resp.Cookies)); diff != "" {
 		t.Errorf("deleted (-want +got):\n%s", diff)
 	}
 	if len(b.jar) != 0 {

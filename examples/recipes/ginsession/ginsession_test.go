@@ -87,7 +87,13 @@ func TestCommitFollowsGin(t *testing.T) {
 			}
 			c.String(200, "handler body")
 		}, 500, false, "Internal Server Error\n", cookiesession.ErrTooLarge},
-		{"change after the header", func(c *gin.Context) { Session(c).Has("user"); c.String(200, "early"); set(c) }, 200, false, "early", cookiesession.ErrHeaderWritten},
+		{"change after the header", func(c *gin.Context) {
+			Session(c).Has("user")
+			c.String(200, "early")
+			if err := Session(c).Set("user", "ada"); !errors.Is(err, cookiesession.ErrHeaderWritten) {
+				t.Errorf("Set after the header: %v; want ErrHeaderWritten", err)
+			}
+		}, 200, false, "early", cookiesession.ErrHeaderWritten},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,7 +108,7 @@ func TestCommitFollowsGin(t *testing.T) {
 			}
 			var want []string
 			if tt.saved {
-				want = []string{"session"}
+				want = []string{cookiesession.DefaultName}
 			}
 			if diff := cmp.Diff(want, resp.SetCookies()); diff != "" {
 				t.Errorf("Set-Cookie names (-want +got):\n%s", diff)

@@ -6,6 +6,7 @@ SessionMiddleware with SESSION_ENGINE = signed_cookies saves it, and the
 value of the "sessionid" cookie in its response is printed. Usage:
 
     python3 django_cookies.py SECRET_KEY WRONG_SECRET_KEY NOW
+    python3 - SECRET_KEY WRONG_SECRET_KEY NOW < django_cookies.py
 
 NOW is the Unix time to sign at. The output is one JSON object:
 

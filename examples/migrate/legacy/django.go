@@ -1,4 +1,4 @@
-package main
+package legacy
 
 import (
 	"bytes"
@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,18 +15,6 @@ import (
 	"time"
 
 	"github.com/cookiesession/cookiesession"
-)
-
-// Errors from the Django recipe.
-var (
-	// errDjangoSignature: the cookie is not a Django signed value, or its
-	// signature does not match the secret key.
-	errDjangoSignature = errors.New("django session: bad signature")
-	// errDjangoExpired: the cookie was signed more than the maximum age ago.
-	errDjangoExpired = errors.New("django session: expired")
-	// errDjangoPayload: the signed payload does not decode (only possible
-	// for a cookie signed with the right key).
-	errDjangoPayload = errors.New("django session: bad payload")
 )
 
 // djangoSalt is the salt of django.contrib.sessions.backends.signed_cookies.
@@ -38,8 +25,21 @@ const djangoSalt = "django.contrib.sessions.backends.signed_cookies"
 // 4 KB, and it has to fit the new cookies anyway.
 const djangoMaxPayload = 64 << 10
 
-// djangoSessions reads the cookies of Django's signed-cookie session
-// backend (SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies")
+// DjangoConfig describes the Django application being migrated from.
+type DjangoConfig struct {
+	// Cookie is SESSION_COOKIE_NAME. Default: "sessionid".
+	Cookie string
+	// SecretKey is Django's SECRET_KEY. Required.
+	SecretKey string
+	// MaxAge is SESSION_COOKIE_AGE, the oldest signature accepted.
+	// Default: two weeks, as Django.
+	MaxAge time.Duration
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+}
+
+// Django reads the cookies of Django's signed-cookie session backend
+// (SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies")
 // with Django's JSON serializer, as django.core.signing.loads does:
 //
 //	value     = payload ":" timestamp ":" signature
@@ -54,25 +54,44 @@ const djangoMaxPayload = 64 << 10
 // SECRET_KEY_FALLBACKS. Like Django's backend, it applies SESSION_COOKIE_AGE
 // to every session and ignores a per-session "_session_expiry", which is
 // copied over as any other key.
-type djangoSessions struct {
-	// Cookie is SESSION_COOKIE_NAME. Default: "sessionid".
-	Cookie string
-	// SecretKey is Django's SECRET_KEY.
-	SecretKey string
-	// MaxAge is SESSION_COOKIE_AGE, the oldest signature accepted.
-	// Default: two weeks, as Django.
-	MaxAge time.Duration
-	// Now is the clock. Default: time.Now.
-	Now func() time.Time
+type Django struct {
+	cookie string
+	key    []byte
+	maxAge time.Duration
+	now    func() time.Time
 }
 
-// load is a Migration.Load: it copies the keys of r's Django session into s.
-func (d *djangoSessions) load(r *http.Request, s *cookiesession.Session) error {
-	c, err := r.Cookie(cmp.Or(d.Cookie, "sessionid"))
+// NewDjango checks c and returns its reader. It returns an error wrapping
+// ErrNoKey if c.SecretKey is empty, as Django refuses to run without one.
+func NewDjango(c DjangoConfig) (*Django, error) {
+	if c.SecretKey == "" {
+		return nil, fmt.Errorf("%w: DjangoConfig.SecretKey is empty", ErrNoKey)
+	}
+	if c.MaxAge < 0 {
+		return nil, fmt.Errorf("legacy: DjangoConfig.MaxAge %v is negative", c.MaxAge)
+	}
+	// The key as django.utils.crypto.salted_hmac derives it.
+	key := sha256.Sum256([]byte(djangoSalt + "signer" + c.SecretKey))
+	return &Django{
+		cookie: cmp.Or(c.Cookie, "sessionid"),
+		key:    key[:],
+		maxAge: cmp.Or(c.MaxAge, 14*24*time.Hour),
+		now:    clock(c.Now),
+	}, nil
+}
+
+// Cookie returns the name of the cookie d reads.
+func (d *Django) Cookie() string { return d.cookie }
+
+// Load is a cookiesession Migration.Load: it copies the keys of r's Django
+// session into s, each as its JSON value. It returns nil, having set
+// nothing, if r has no Django cookie.
+func (d *Django) Load(r *http.Request, s *cookiesession.Session) error {
+	c, err := r.Cookie(d.cookie)
 	if err != nil {
 		return nil // no Django cookie
 	}
-	data, err := d.verify(c.Value)
+	data, err := d.Verify(c.Value)
 	if err != nil {
 		return err
 	}
@@ -85,66 +104,53 @@ func (d *djangoSessions) load(r *http.Request, s *cookiesession.Session) error {
 	return nil
 }
 
-// verify checks a signed-cookie session value and returns its keys, each
+// Verify checks a signed-cookie session value and returns its keys, each
 // with its JSON value.
-func (d *djangoSessions) verify(value string) (map[string]json.RawMessage, error) {
+func (d *Django) Verify(value string) (map[string]json.RawMessage, error) {
+	if len(value) > MaxValueLen {
+		return nil, fmt.Errorf("django session: %w: %d bytes", ErrTooLarge, len(value))
+	}
 	signed, sig, ok := cut(value)
 	if !ok {
-		return nil, fmt.Errorf("%w: no signature", errDjangoSignature)
+		return nil, fmt.Errorf("django session: %w: no signature", ErrMalformed)
 	}
-	mac := hmac.New(sha256.New, d.key())
+	mac := hmac.New(sha256.New, d.key)
 	mac.Write([]byte(signed))
 	// Compared in its text form, as Django does: no other spelling of the
 	// same bytes passes.
 	want := base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 	if !hmac.Equal([]byte(sig), []byte(want)) {
-		return nil, fmt.Errorf("%w: signature does not match", errDjangoSignature)
+		return nil, fmt.Errorf("django session: %w", ErrSignature)
 	}
 
 	// Authentic from here on.
 	payload, stamp, ok := cut(signed)
 	if !ok {
-		return nil, fmt.Errorf("%w: no timestamp", errDjangoPayload)
+		return nil, fmt.Errorf("django session: %w: no timestamp", ErrPayload)
 	}
 	ts, ok := base62(stamp)
 	if !ok {
-		return nil, fmt.Errorf("%w: bad timestamp", errDjangoPayload)
-	}
-	maxAge := d.MaxAge
-	if maxAge == 0 {
-		maxAge = 14 * 24 * time.Hour
-	}
-	now := time.Now
-	if d.Now != nil {
-		now = d.Now
+		return nil, fmt.Errorf("django session: %w: bad timestamp", ErrPayload)
 	}
 	// Django: time.time() - timestamp > max_age.
-	if age := now().Sub(time.Unix(ts, 0)); age > maxAge {
-		return nil, fmt.Errorf("%w: signed %v ago, more than %v", errDjangoExpired, age.Truncate(time.Second), maxAge)
+	if age := d.now().Sub(time.Unix(ts, 0)); age > d.maxAge {
+		return nil, fmt.Errorf("django session: %w: signed %v ago, more than %v", ErrExpired, age.Truncate(time.Second), d.maxAge)
 	}
 	compressed := strings.HasPrefix(payload, ".")
 	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(payload, "."))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errDjangoPayload, err)
+		return nil, fmt.Errorf("django session: %w: %w", ErrPayload, err)
 	}
 	if compressed {
 		if raw, err = inflate(raw); err != nil {
-			return nil, fmt.Errorf("%w: %w", errDjangoPayload, err)
+			return nil, fmt.Errorf("django session: %w: %w", ErrPayload, err)
 		}
 	}
 	var data map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &data); err != nil {
-		return nil, fmt.Errorf("%w: %w", errDjangoPayload, err)
+		return nil, fmt.Errorf("django session: %w: %w", ErrPayload, err)
 	}
 	return data, nil
-}
-
-// key derives the HMAC key as django.utils.crypto.salted_hmac does.
-func (d *djangoSessions) key() []byte {
-	h := sha256.New()
-	h.Write([]byte(djangoSalt + "signer"))
-	h.Write([]byte(d.SecretKey))
-	return h.Sum(nil)
 }
 
 // cut splits s at its last ':', as Python's rsplit(':', 1).

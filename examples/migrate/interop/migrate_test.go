@@ -1,4 +1,4 @@
-package main
+package interop
 
 import (
 	"bufio"
@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/cookiesession/cookiesession"
+	"github.com/cookiesession/cookiesession/examples/migrate/internal/djangotest"
+	"github.com/cookiesession/cookiesession/examples/migrate/internal/server"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -23,7 +25,7 @@ import (
 var (
 	gorillaHashKey  = []byte("gorilla hash key: 32 bytes long!")
 	gorillaBlockKey = []byte("gorilla block key, AES-256 key!!")
-	djangoSecret    = "django-insecure-test-key-7f3e9a1c"
+	djangoSecret    = djangotest.Secret
 	jwtSecret       = "jwt secret for the tests"
 )
 
@@ -41,9 +43,9 @@ func testEnv() map[string]string {
 	}
 }
 
-// server is the migrate server behind httptest, with all three recipes on,
+// testServer is the migrate server behind httptest, with all three recipes on,
 // a count of migration hook calls, and the errors ErrorHook got.
-type server struct {
+type testServer struct {
 	m   *cookiesession.Manager
 	srv *httptest.Server
 
@@ -52,9 +54,9 @@ type server struct {
 	errs  []error
 }
 
-func newServer(t *testing.T) *server {
+func newServer(t *testing.T) *testServer {
 	t.Helper()
-	s := &server{}
+	s := &testServer{}
 	env := testEnv()
 	k, err := cookiesession.GenerateKey()
 	if err != nil {
@@ -65,7 +67,7 @@ func newServer(t *testing.T) *server {
 		t.Fatal(err)
 	}
 	env["COOKIESESSION_KEYS"] = kr.Marshal()
-	kr, cfg, err := config(func(k string) string { return env[k] }, func() time.Time { return testNow })
+	kr, cfg, err := server.Config(func(k string) string { return env[k] }, func() time.Time { return testNow })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +87,7 @@ func newServer(t *testing.T) *server {
 	if s.m, err = cookiesession.New(kr, cfg); err != nil {
 		t.Fatal(err)
 	}
-	s.srv = httptest.NewServer(newHandler(s.m))
+	s.srv = httptest.NewServer(server.Handler(s.m))
 	t.Cleanup(s.srv.Close)
 	return s
 }
@@ -98,7 +100,7 @@ type reply struct {
 }
 
 // visit sends GET /visits with the Cookie header cookie.
-func (s *server) visit(t *testing.T, cookie string) reply {
+func (s *testServer) visit(t *testing.T, cookie string) reply {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, s.srv.URL+"/visits", nil)
 	if err != nil {
@@ -133,7 +135,7 @@ func (s *server) visit(t *testing.T, cookie string) reply {
 }
 
 // take returns the hook calls and errors since the last take.
-func (s *server) take() (int, []error) {
+func (s *testServer) take() (int, []error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	calls, errs := s.calls, s.errs
@@ -142,7 +144,7 @@ func (s *server) take() (int, []error) {
 }
 
 // open returns the session sealed in a cookiesession cookie value.
-func (s *server) open(t *testing.T, value string) *cookiesession.Session {
+func (s *testServer) open(t *testing.T, value string) *cookiesession.Session {
 	t.Helper()
 	sess, err := s.m.LoadHeader(context.Background(), "cookiesession="+value)
 	if err != nil {
@@ -280,54 +282,14 @@ func TestMigrateTwoLegacyCookies(t *testing.T) {
 	}
 }
 
-func TestConfig(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		env     map[string]string
-		cookies []string // legacy cookie names configured
-		fails   bool
-	}{
-		{"all three", testEnv(), []string{"session", "sessionid", "jwt"}, false},
-		{"none", map[string]string{}, nil, false},
-		{"django alone", map[string]string{"DJANGO_SECRET_KEY": "x"}, []string{"sessionid"}, false},
-		{"gorilla without block key", map[string]string{"GORILLA_HASH_KEY": "aGFzaA"}, []string{"session"}, false},
-		{"block key alone", map[string]string{"GORILLA_BLOCK_KEY": "aGFzaA=="}, nil, true},
-		{"hash key not base64", map[string]string{"GORILLA_HASH_KEY": "not base64!"}, nil, true},
-		{"bad keyring", map[string]string{"COOKIESESSION_KEYS": "nonsense"}, nil, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			kr, cfg, err := config(func(k string) string { return tc.env[k] }, nil)
-			if tc.fails {
-				if err == nil {
-					t.Error("config accepted it")
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			var names []string
-			for _, c := range cfg.Migration.Cookies {
-				names = append(names, c.Name)
-			}
-			if diff := cmp.Diff(tc.cookies, names); diff != "" {
-				t.Errorf("legacy cookies (-want +got):\n%s", diff)
-			}
-			if _, err := cookiesession.New(kr, cfg); err != nil {
-				t.Errorf("New: %v", err)
-			}
-		})
-	}
-}
-
-// run, as `go run .` calls it: it prints where it listens, migrates a
-// legacy cookie over real HTTP, and stops with its context.
+// Run, as go run ./examples/migrate calls it: it prints where it listens,
+// migrates a legacy cookie over real HTTP, and stops with its context.
 func TestRun(t *testing.T) {
 	env := testEnv()
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, "127.0.0.1:0", func(k string) string { return env[k] }, pw) }()
+	go func() { done <- server.Run(ctx, "127.0.0.1:0", func(k string) string { return env[k] }, pw) }()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
 		t.Fatal(err)
@@ -336,7 +298,7 @@ func TestRun(t *testing.T) {
 	if !ok || !strings.HasPrefix(url, "http://127.0.0.1:") {
 		t.Fatalf("first line %q", line)
 	}
-	// run's clock is the real one: a token good for an hour from testNow.
+	// Run's clock is the real one: a token good for an hour from testNow.
 	tok := jwtCookies(t).valid["HS256"]
 	req, _ := http.NewRequest(http.MethodGet, url+"visits", nil)
 	req.Header.Set("Cookie", "jwt="+tok)
@@ -354,6 +316,6 @@ func TestRun(t *testing.T) {
 	}
 	cancel()
 	if err := <-done; err != nil {
-		t.Errorf("run returned %v after its context ended", err)
+		t.Errorf("Run returned %v after its context ended", err)
 	}
 }

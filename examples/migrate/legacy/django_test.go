@@ -1,4 +1,4 @@
-package main
+package legacy
 
 import (
 	"bytes"
@@ -6,100 +6,33 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"os"
-	"os/exec"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/cookiesession/cookiesession/examples/migrate/internal/djangotest"
 	"github.com/google/go-cmp/cmp"
 )
 
-// fromDjango is what testdata/django_cookies.py prints: cookies made by
-// Django's SessionMiddleware with the signed_cookies engine, Django's own
-// verdict on each, and its settings.
-type fromDjango struct {
-	Plain, Compressed, Expired, Tampered, Wrongkey string
-	Accepts                                        map[string]bool
-	MaxAge                                         int64 `json:"max_age"`
-	Django                                         string
-}
+// testNow is the time the tests run at: the readers' clock, the time
+// cookies are signed at.
+var testNow = time.Now().Truncate(time.Second)
 
-var (
-	djangoOnce sync.Once
-	djangoOut  fromDjango
-	djangoErr  error
-	djangoSkip string
-)
-
-// realDjango runs the script once, signing at testNow. Without a Python
-// that has Django, the test is skipped, except under CI (CI=true), where
-// it fails: CI installs python3-django so that these cookies are real.
-func realDjango(t *testing.T) fromDjango {
+// testDjango is the reader with the secret of the cookies Django made.
+func testDjango(t testing.TB) *Django {
 	t.Helper()
-	djangoOnce.Do(func() {
-		python := findDjangoPython()
-		if python == "" {
-			djangoSkip = "no python3 with Django (apt-get install python3-django, or set DJANGO_PYTHON)"
-			return
-		}
-		cmd := exec.Command(python, "testdata/django_cookies.py", djangoSecret, "another-sites-secret-key",
-			strconv.FormatInt(testNow.Unix(), 10))
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
-		if err != nil {
-			djangoErr = err
-			return
-		}
-		djangoErr = json.Unmarshal(out, &djangoOut)
-	})
-	if djangoSkip != "" {
-		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
-			t.Fatal(djangoSkip)
-		}
-		t.Skip(djangoSkip)
+	d, err := NewDjango(DjangoConfig{SecretKey: djangotest.Secret, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if djangoErr != nil {
-		t.Fatalf("testdata/django_cookies.py: %v", djangoErr)
-	}
-	return djangoOut
-}
-
-// findDjangoPython returns a Python that imports django: $DJANGO_PYTHON,
-// python3 on PATH, or Debian's /usr/bin/python3.
-func findDjangoPython() string {
-	for _, p := range []string{os.Getenv("DJANGO_PYTHON"), "python3", "/usr/bin/python3"} {
-		if p == "" {
-			continue
-		}
-		path, err := exec.LookPath(p)
-		if err == nil && exec.Command(path, "-c", "import django").Run() == nil {
-			return path
-		}
-	}
-	return ""
-}
-
-func djangoCookies(t *testing.T) legacyCookies {
-	d := realDjango(t)
-	return legacyCookies{
-		valid: map[string]string{"plain": d.Plain, "compressed": d.Compressed},
-		bad: map[string]badCookie{
-			"tampered": {value: d.Tampered, want: errDjangoSignature},
-			"expired":  {value: d.Expired, want: errDjangoExpired},
-			"wrongkey": {value: d.Wrongkey, want: errDjangoSignature},
-		},
-	}
+	return d
 }
 
 // The Go check agrees with Django's on every cookie Django made, and reads
 // the same data.
 func TestDjangoAgreesWithDjango(t *testing.T) {
-	d := realDjango(t)
+	d := djangotest.Make(t, testNow)
 	t.Logf("Django %s", d.Django)
 	if d.MaxAge != int64(14*24*time.Hour/time.Second) {
 		t.Errorf("SESSION_COOKIE_AGE %d, want two weeks", d.MaxAge)
@@ -107,12 +40,12 @@ func TestDjangoAgreesWithDjango(t *testing.T) {
 	if !strings.HasPrefix(d.Compressed, ".") || strings.HasPrefix(d.Plain, ".") {
 		t.Errorf("compressed %q, plain %q: want only the first with '.'", d.Compressed, d.Plain)
 	}
-	ds := &djangoSessions{SecretKey: djangoSecret, Now: func() time.Time { return testNow }}
+	ds := testDjango(t)
 	for name, value := range map[string]string{
 		"plain": d.Plain, "compressed": d.Compressed, "expired": d.Expired,
 		"tampered": d.Tampered, "wrongkey": d.Wrongkey,
 	} {
-		data, err := ds.verify(value)
+		data, err := ds.Verify(value)
 		if got, want := err == nil, d.Accepts[name]; got != want {
 			t.Errorf("%s: Go accepts %v (%v), Django %v", name, got, err, want)
 		}
@@ -144,9 +77,9 @@ func djangoSign(secret, payload string, ts int64) string {
 }
 
 func TestDjangoSignMatchesDjango(t *testing.T) {
-	d := realDjango(t)
+	d := djangotest.Make(t, testNow)
 	payload, _, _ := strings.Cut(d.Plain, ":")
-	if got := djangoSign(djangoSecret, payload, testNow.Unix()); got != d.Plain {
+	if got := djangoSign(djangotest.Secret, payload, testNow.Unix()); got != d.Plain {
 		t.Errorf("djangoSign = %q, Django made %q", got, d.Plain)
 	}
 }
@@ -167,26 +100,26 @@ func TestDjangoVerify(t *testing.T) {
 		name, value string
 		want        error
 	}{
-		{"valid", djangoSign(djangoSecret, session, now), nil},
-		{"at the max age", djangoSign(djangoSecret, session, now-maxAge), nil},
-		{"a second past it", djangoSign(djangoSecret, session, now-maxAge-1), errDjangoExpired},
-		{"no separator", "abc", errDjangoSignature},
-		{"signature not base64", session + ":1xUuzw:***", errDjangoSignature},
+		{"valid", djangoSign(djangotest.Secret, session, now), nil},
+		{"at the max age", djangoSign(djangotest.Secret, session, now-maxAge), nil},
+		{"a second past it", djangoSign(djangotest.Secret, session, now-maxAge-1), ErrExpired},
+		{"no separator", "abc", ErrMalformed},
+		{"signature not base64", session + ":1xUuzw:***", ErrSignature},
 		// The same bytes as the right signature, but not Django's spelling.
-		{"signature with other trailing bits", respell(djangoSign(djangoSecret, session, now)), errDjangoSignature},
-		{"empty", "", errDjangoSignature},
-		{"signed, no timestamp", signRaw(session), errDjangoPayload},
-		{"signed, bad timestamp", signRaw(session + ":!!"), errDjangoPayload},
-		{"signed, not JSON", djangoSign(djangoSecret, b64([]byte("41 ada")), now), errDjangoPayload},
-		{"signed, a JSON list", djangoSign(djangoSecret, b64([]byte("[41]")), now), errDjangoPayload},
-		{"signed, bad zlib", djangoSign(djangoSecret, "."+session, now), errDjangoPayload},
+		{"signature with other trailing bits", respell(djangoSign(djangotest.Secret, session, now)), ErrSignature},
+		{"empty", "", ErrMalformed},
+		{"signed, no timestamp", signRaw(session), ErrPayload},
+		{"signed, bad timestamp", signRaw(session + ":!!"), ErrPayload},
+		{"signed, not JSON", djangoSign(djangotest.Secret, b64([]byte("41 ada")), now), ErrPayload},
+		{"signed, a JSON list", djangoSign(djangotest.Secret, b64([]byte("[41]")), now), ErrPayload},
+		{"signed, bad zlib", djangoSign(djangotest.Secret, "."+session, now), ErrPayload},
 		// A bomb, even a signed one, inflates no further than the cap.
-		{"signed zlib bomb", djangoSign(djangoSecret, deflate(bytes.Repeat([]byte(" "), 10<<20)), now), errDjangoPayload},
-		{"signed, compressed", djangoSign(djangoSecret, deflate([]byte(`{"visits":41}`)), now), nil},
+		{"signed zlib bomb", djangoSign(djangotest.Secret, deflate(bytes.Repeat([]byte(" "), 2<<20)), now), ErrPayload},
+		{"too large", djangoSign(djangotest.Secret, b64(bytes.Repeat([]byte(" "), 3<<10)), now), ErrTooLarge},
+		{"signed, compressed", djangoSign(djangotest.Secret, deflate([]byte(`{"visits":41}`)), now), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ds := &djangoSessions{SecretKey: djangoSecret, Now: func() time.Time { return testNow }}
-			data, err := ds.verify(tc.value)
+			data, err := testDjango(t).Verify(tc.value)
 			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 				t.Fatalf("error %v, want %v", err, tc.want)
 			}
@@ -207,7 +140,7 @@ func respell(value string) string {
 
 // signRaw signs value (payload and timestamp) with the test secret.
 func signRaw(value string) string {
-	key := sha256.Sum256([]byte(djangoSalt + "signer" + djangoSecret))
+	key := sha256.Sum256([]byte(djangoSalt + "signer" + djangotest.Secret))
 	mac := hmac.New(sha256.New, key[:])
 	mac.Write([]byte(value))
 	return value + ":" + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
@@ -233,17 +166,17 @@ func TestBase62(t *testing.T) {
 // with the key, whatever their payload.
 func FuzzDjangoVerify(f *testing.F) {
 	now := testNow.Unix()
-	f.Add(djangoSign(djangoSecret, base64.RawURLEncoding.EncodeToString([]byte(`{"visits":41}`)), now), false)
+	f.Add(djangoSign(djangotest.Secret, base64.RawURLEncoding.EncodeToString([]byte(`{"visits":41}`)), now), false)
 	f.Add("eyJ2aXNpdHMiOjQxLCJ1c2VyIjoiYWRhIn0:1xUuzw:UbfGDwukHaOU1-7fRDreltLQB9S1MQfjy2z_X2M_u5Y", false)
 	f.Add(".eJyrVirLLM4sKVayMjHUUSotTi1SslJKTElU0lHKyy9JBXFychTK84uyFRLzUhTy8hUKchIrFUYFRwVHBUkSVKoFAJFGMlQ", true)
 	f.Add("", true)
+	ds := testDjango(f)
 	f.Fuzz(func(t *testing.T, value string, sign bool) {
 		if sign {
 			// Sign the fuzzed text, to reach the code after the signature.
 			value = signRaw(value)
 		}
-		ds := &djangoSessions{SecretKey: djangoSecret, Now: func() time.Time { return testNow }}
-		_, err := ds.verify(value)
+		_, err := ds.Verify(value)
 		if err == nil {
 			signed, sig, _ := cut(value)
 			if signRaw(signed) != signed+":"+sig {

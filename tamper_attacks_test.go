@@ -27,11 +27,11 @@ func hdEdit(t testing.TB, v string, edit func([]byte)) string {
 	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
-// hdSealRaw seals payload for "session" with m's codec, uncut, expiring an
+// hdSealRaw seals payload for the session cookie with m's codec, uncut, expiring an
 // hour after t0.
 func hdSealRaw(t testing.TB, m *Manager, payload []byte) string {
 	t.Helper()
-	text, _, err := m.codec.appendSeal(nil, DefaultName, kindSession, payload, m.now(), time.Unix(t0+3600, 0), nil)
+	text, _, err := m.codec.appendSeal(nil, m.names[0], kindSession, payload, m.now(), time.Unix(t0+3600, 0), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func hdCases(t testing.TB, e *hdEnv) []struct {
 	big := hdOn(t, e.kr, e.clock, Config{Codec: Options{MaxPayloadSize: 16 << 20}})
 	raw := func(version, flags byte, body []byte) string {
 		return "session=" + rawValue{version: version, flags: flags, kind: kindSession, key: testKey(t, 1, 1),
-			iat: t0, exp: t0 + 3600, body: body, name: DefaultName}.seal(t)
+			iat: t0, exp: t0 + 3600, body: body, name: e.m.names[0]}.seal(t)
 	}
 	st := state{created: t0, deadline: t0 + 3600, values: values{{key: "n", val: []byte("5"), n: 1}}}
 	goodPayload, err := st.appendPayload(nil, DefaultValueCompressThreshold, DefaultMaxPayloadSize)
@@ -145,13 +145,13 @@ func hdCases(t testing.TB, e *hdEnv) []struct {
 		{"version byte edited to 3", "session=" + hdEdit(t, single, func(r []byte) { r[0] = 3 }), ErrUnsupportedVersion, ""},
 		{"version byte edited to 0", "session=" + hdEdit(t, single, func(r []byte) { r[0] = 0 }), ErrUnsupportedVersion, ""},
 		{"control: a session sealed field by field", raw(formatVersion, 0, goodPayload), nil, loadedSingle},
-		{"version 1 (the format before this one), sealed", "session=" + rawV1(t, DefaultName, ""), ErrUnsupportedVersion, ""},
+		{"version 1 (the format before this one), sealed", "session=" + rawV1(t, e.m.names[0], ""), ErrUnsupportedVersion, ""},
 		{"version 3, sealed", raw(3, 0, goodPayload), ErrUnsupportedVersion, ""},
 		{"unknown flag, sealed", raw(formatVersion, 0x10, goodPayload), ErrUnsupportedVersion, ""},
 		{"unknown compression method, sealed", raw(formatVersion, 0x02, goodPayload), ErrUnsupportedVersion, ""},
 		{"session compressed as a whole, sealed", raw(formatVersion, methodDeflate, deflate(t, goodPayload)), ErrMalformed, ""},
 		{"a Codec value under the session's name", "session=" + rawValue{version: formatVersion, key: testKey(t, 1, 1),
-			iat: t0, exp: t0 + 3600, body: goodPayload, name: DefaultName}.seal(t), ErrAuthFailed, ""},
+			iat: t0, exp: t0 + 3600, body: goodPayload, name: e.m.names[0]}.seal(t), ErrAuthFailed, ""},
 		{"flags edited", "session=" + hdEdit(t, single, func(r []byte) { r[1] = methodDeflate }), ErrAuthFailed, ""},
 		{"session payload version 3, sealed", "session=" + hdSealRaw(t, e.m, futurePayload), ErrUnsupportedVersion, ""},
 		{"session payload version 1, sealed", "session=" + hdSealRaw(t, e.m, v1Payload), ErrUnsupportedVersion, ""},

@@ -1,0 +1,72 @@
+package cookiesession
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Every response that carries a session Set-Cookie has Vary: Cookie and is
+// private to the browser, whatever the handler asked of shared caches;
+// a response without one is left as the handler made it.
+func TestCacheHeaders(t *testing.T) {
+	kr, _ := NewKeyring(testKey(t, 1, 1))
+	for _, tt := range []struct {
+		name      string
+		cfg       Config
+		touch     bool   // the handler sets a value
+		cc        string // the handler's Cache-Control
+		wantCC    []string
+		wantVary  []string
+		wantSaved bool
+	}{
+		{"SaveEveryRequest, untouched, public", Config{SaveEveryRequest: true}, false, "public, max-age=600",
+			[]string{"private, max-age=600"}, []string{"Cookie"}, true},
+		{"modified, no Cache-Control", Config{}, true, "",
+			[]string{"private"}, []string{"Cookie"}, true},
+		{"modified, s-maxage", Config{}, true, "s-maxage=60, PUBLIC",
+			[]string{"private, s-maxage=60"}, []string{"Cookie"}, true},
+		{"modified, no-store kept", Config{}, true, "no-store",
+			[]string{"no-store"}, []string{"Cookie"}, true},
+		{"modified, private kept", Config{}, true, "private, max-age=60",
+			[]string{"private, max-age=60"}, []string{"Cookie"}, true},
+		{"untouched, public kept", Config{}, false, "public, max-age=600",
+			[]string{"public, max-age=600"}, nil, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.ErrorHook = func(_ *http.Request, err error) { t.Error(err) }
+			m, err := New(kr, tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The request carries a session, so SaveEveryRequest re-seals it.
+			seed := stLoad(t, m, "")
+			seed.Set("u", "ada")
+			cookie := stHeader(t, stSave(t, m, seed))
+			h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.cc != "" {
+					w.Header().Set("Cache-Control", tt.cc)
+				}
+				if tt.touch {
+					FromContext(r.Context()).Set("n", 1)
+				}
+				w.Write([]byte("page"))
+			}))
+			w := httptest.NewRecorder()
+			req := httptest.NewRequest("GET", "/", nil)
+			req.Header.Set("Cookie", cookie)
+			h.ServeHTTP(w, req)
+			if saved := len(w.Header().Values("Set-Cookie")) > 0; saved != tt.wantSaved {
+				t.Fatalf("Set-Cookie %q, want saved %v", w.Header().Values("Set-Cookie"), tt.wantSaved)
+			}
+			if diff := cmp.Diff(tt.wantCC, w.Header().Values("Cache-Control")); diff != "" {
+				t.Errorf("Cache-Control (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantVary, w.Header().Values("Vary")); diff != "" {
+				t.Errorf("Vary (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,330 @@
+package cookiesession
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// memSource is a KeySource whose text and error tests set.
+type memSource struct {
+	mu      sync.Mutex
+	text    string
+	err     error
+	fetches int
+}
+
+func (s *memSource) set(text string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.text, s.err = text, err
+}
+
+func (s *memSource) fetch(context.Context) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fetches++
+	return s.text, s.err
+}
+
+// watchLog records what Watch reports.
+type watchLog struct {
+	mu      sync.Mutex
+	errs    []error
+	changes int
+}
+
+func (l *watchLog) config(interval time.Duration) WatchConfig {
+	return WatchConfig{
+		Interval: interval,
+		ErrorHook: func(err error) {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.errs = append(l.errs, err)
+		},
+		OnChange: func(*Keyring) {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.changes++
+		},
+	}
+}
+
+func (l *watchLog) take() ([]error, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	errs, n := l.errs, l.changes
+	l.errs, l.changes = nil, 0
+	return errs, n
+}
+
+func TestWatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b, c := testKey(t, 1, 1), testKey(t, 2, 2), testKey(t, 3, 3)
+		text := func(ks ...Key) string {
+			kr, err := NewKeyring(ks[0], ks[1:]...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kr.Marshal()
+		}
+		// advance moves the bubble's fake clock on and lets Watch run.
+		advance := func(d time.Duration) {
+			<-time.After(d)
+			synctest.Wait()
+		}
+		kr, err := ParseKeyring(text(a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := &memSource{text: text(a)}
+		var log watchLog
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- kr.Watch(ctx, src.fetch, log.config(time.Second)) }()
+		synctest.Wait()
+
+		check := func(step string, want []KeyInfo, wantErrs []string, wantChanges int) {
+			t.Helper()
+			if diff := cmp.Diff(want, kr.Keys()); diff != "" {
+				t.Fatalf("%s: keys (-want +got):\n%s", step, diff)
+			}
+			errs, changes := log.take()
+			if len(errs) != len(wantErrs) || changes != wantChanges {
+				t.Fatalf("%s: errors %v, %d changes; want %d errors, %d changes", step, errs, changes, len(wantErrs), wantChanges)
+			}
+			for i, e := range errs {
+				if !strings.Contains(e.Error(), wantErrs[i]) {
+					t.Fatalf("%s: error %q lacks %q", step, e, wantErrs[i])
+				}
+			}
+		}
+		check("first fetch, same keys", []KeyInfo{{1, KeyPrimary}}, nil, 0)
+
+		src.set(text(a, b), nil)
+		advance(999 * time.Millisecond)
+		check("before the interval", []KeyInfo{{1, KeyPrimary}}, nil, 0)
+		advance(time.Millisecond)
+		check("after the interval", []KeyInfo{{1, KeyPrimary}, {2, KeyDecryptOnly}}, nil, 1)
+
+		advance(5 * time.Second)
+		check("unchanged text", []KeyInfo{{1, KeyPrimary}, {2, KeyDecryptOnly}}, nil, 0)
+
+		// A bad text is reported once, and the last good keys stay.
+		bad := strings.Replace(text(a, b), "primary", "decrypt-only", 1)
+		src.set(bad, nil)
+		advance(3 * time.Second)
+		check("bad text", []KeyInfo{{1, KeyPrimary}, {2, KeyDecryptOnly}}, []string{"keeping the keys in use: cookiesession: invalid keyring: no primary key"}, 0)
+		secret := bad[strings.LastIndexByte(bad, ':')+1:]
+		src.set("", errors.New("secret store unavailable"))
+		advance(2 * time.Second)
+		check("source errors", []KeyInfo{{1, KeyPrimary}, {2, KeyDecryptOnly}},
+			[]string{"secret store unavailable", "secret store unavailable"}, 0)
+
+		// Comments and a new order are a new text, but the same keys.
+		src.set("# staged rotation, step 2\n"+text(b, a, c), nil)
+		advance(time.Second)
+		check("promoted", []KeyInfo{{2, KeyPrimary}, {1, KeyDecryptOnly}, {3, KeyDecryptOnly}}, nil, 1)
+		src.set("# a comment changes the text, not the keys\n"+text(b, a, c), nil)
+		advance(time.Second)
+		check("comment only", []KeyInfo{{2, KeyPrimary}, {1, KeyDecryptOnly}, {3, KeyDecryptOnly}}, nil, 0)
+
+		cancel()
+		synctest.Wait()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("Watch returned %v, want context.Canceled", err)
+		}
+		fetches := src.fetches
+		advance(time.Minute)
+		if src.fetches != fetches {
+			t.Fatal("Watch fetched after its context ended")
+		}
+		for _, e := range log.errs {
+			if strings.Contains(e.Error(), secret) {
+				t.Fatalf("error %q quotes key material", e)
+			}
+		}
+	})
+}
+
+// TestWatchSchedule follows a one-step rotation: the instance learns of the
+// new key as decrypt-only and switches at the scheduled time, by its clock.
+func TestWatchSchedule(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := testKey(t, 1, 1), testKey(t, 2, 2)
+		kr, err := NewKeyring(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := &memSource{text: kr.Marshal()}
+		var log watchLog
+		go kr.Watch(t.Context(), src.fetch, log.config(5*time.Second))
+
+		next, _ := NewKeyring(a, b)
+		start := time.Now() // the bubble's clock: the keyring's default
+		if err := next.PromoteAt(2, start.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		<-time.After(10 * time.Second)
+		src.set(next.Marshal(), nil)
+		<-time.After(5 * time.Second)
+		synctest.Wait()
+		if diff := cmp.Diff([]KeyInfo{{1, KeyPrimary}, {2, KeyDecryptOnly}}, kr.Keys()); diff != "" {
+			t.Fatalf("after the reload (-want +got):\n%s", diff)
+		}
+		<-time.After(time.Until(start.Add(time.Minute)) - time.Nanosecond)
+		if kr.Primary() != 1 {
+			t.Fatal("promoted early")
+		}
+		<-time.After(time.Nanosecond)
+		if kr.Primary() != 2 {
+			t.Fatalf("at the scheduled time the primary is %v", kr.Primary())
+		}
+	})
+}
+
+func TestWatchConfig(t *testing.T) {
+	var kr Keyring
+	if err := kr.Watch(t.Context(), nil, WatchConfig{}); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("nil source: %v", err)
+	}
+	src := (&memSource{}).fetch
+	if err := kr.Watch(t.Context(), src, WatchConfig{Interval: -time.Second}); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("negative interval: %v", err)
+	}
+}
+
+// kubeletDir lays out a directory as the kubelet does for a Secret volume:
+// the file "keys" is a symbolic link to "..data/keys", and "..data" is a
+// symbolic link to a timestamped directory holding the real file.
+type kubeletDir struct {
+	dir string
+	n   int
+}
+
+// update writes text as the kubelet does: into a new directory, then swaps
+// "..data" to it atomically by renaming a new link over it, and removes
+// the old directory.
+func (k *kubeletDir) update(text string) error {
+	k.n++
+	ts := fmt.Sprintf("..2026_11_30_12_00_00.%09d", k.n)
+	if err := os.Mkdir(filepath.Join(k.dir, ts), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(k.dir, ts, "keys"), []byte(text), 0o600); err != nil {
+		return err
+	}
+	old, _ := os.Readlink(filepath.Join(k.dir, "..data"))
+	tmp := filepath.Join(k.dir, "..data_tmp")
+	if err := os.Symlink(ts, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(k.dir, "..data")); err != nil {
+		return err
+	}
+	if _, err := os.Lstat(filepath.Join(k.dir, "keys")); err != nil {
+		if err := os.Symlink(filepath.Join("..data", "keys"), filepath.Join(k.dir, "keys")); err != nil {
+			return err
+		}
+	}
+	if old != "" {
+		return os.RemoveAll(filepath.Join(k.dir, old))
+	}
+	return nil
+}
+
+// TestFileKeySourceSymlinkSwap reads a Secret-volume file while the kubelet's
+// swap replaces it over and over: every read is one whole version.
+func TestFileKeySourceSymlinkSwap(t *testing.T) {
+	k := &kubeletDir{dir: t.TempDir()}
+	// Two versions of different lengths, long enough that a torn read
+	// would show: a hundred keys each, with comments.
+	version := func(fill byte) string {
+		var b strings.Builder
+		for i := range 100 {
+			kr, err := NewKeyring(testKey(t, KeyID(1+i), fill+byte(i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "# key %d of version %d\n%s\n", i, fill, strings.Replace(kr.Marshal(), "primary", "decrypt-only", min(i, 1)))
+		}
+		return b.String()
+	}
+	v1, v2 := version(1), version(2)+"# a longer last line for version two\n"
+	if err := k.update(v1); err != nil {
+		t.Fatal(err)
+	}
+	src := FileKeySource(filepath.Join(k.dir, "keys"))
+
+	// The kubelet swaps while the reader reads, until it has swapped 200
+	// times; every read must be one whole version.
+	const swaps = 200
+	done := make(chan error, 1)
+	go func() {
+		for i := range swaps {
+			if err := k.update([]string{v2, v1}[i%2]); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	reads := map[string]int{}
+	var swapErr error
+read:
+	for {
+		select {
+		case swapErr = <-done:
+			break read
+		default:
+		}
+		text, err := src(t.Context())
+		if err != nil {
+			<-done
+			t.Fatalf("read %d: %v", reads["v1"]+reads["v2"], err)
+		}
+		switch text {
+		case v1:
+			reads["v1"]++
+		case v2:
+			reads["v2"]++
+		default:
+			<-done
+			t.Fatalf("a read saw %d bytes, neither version (%d and %d bytes)", len(text), len(v1), len(v2))
+		}
+	}
+	if swapErr != nil {
+		t.Fatal(swapErr)
+	}
+	if reads["v1"] == 0 || reads["v2"] == 0 {
+		t.Fatalf("reads %v over %d swaps: the swaps did not overlap the reads", reads, swaps)
+	}
+	t.Logf("reads %v over %d swaps", reads, swaps)
+	var kr Keyring
+	if err := kr.Reload(v2); err != nil || len(kr.Keys()) != 100 {
+		t.Fatalf("version 2 does not load: %v", err)
+	}
+}
+
+func TestFileKeySourceErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := FileKeySource(filepath.Join(dir, "missing"))(t.Context()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+	big := filepath.Join(dir, "big")
+	if err := os.WriteFile(big, make([]byte, maxKeyringText+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FileKeySource(big)(t.Context()); !errors.Is(err, ErrInvalidKeyring) {
+		t.Errorf("oversized file: %v", err)
+	}
+}

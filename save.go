@@ -1,0 +1,86 @@
+package cookiesession
+
+import (
+	"errors"
+	"time"
+)
+
+// save returns the Set-Cookie lines that store st at now, and deletes the
+// chunks it no longer uses; on success, st counts as saved. A keptError
+// comes with lines that are still to be sent.
+func (m *Manager) save(st *state, now int64) ([]string, error) {
+	var lines []string
+	var kept error
+	exp := m.sealExpiry(st, now)
+	keep := st.used // chunk cookies in use after this save
+	sealed := false
+	switch {
+	case len(st.values) == 0 || exp <= now:
+		keep = 0
+	case m.needsSeal(st, now):
+		buf := getBuf()
+		defer putBuf(buf)
+		text, n, err := m.seal(buf, st, now, exp)
+		if err != nil && !st.modified && errors.Is(err, ErrTooLarge) {
+			// Only a renewal failed: the cookie as loaded stays valid.
+			kept = keptError{err}
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		lines = m.appendLines(make([]string, 0, n), text, n, m.maxAge(st, now, exp))
+		keep, sealed = n, true
+	}
+	// Legacy cookies (Config.Migration) go before the session's own
+	// deletions, which end with the first cookie's (see below).
+	lines = m.appendLegacyDeletes(lines, st)
+	del := st.carried
+	if st.destroyed {
+		del |= 1<<m.maxChunks - 1
+	}
+	// Highest index first, so that the first cookie's deletion comes last:
+	// curl (7.88) keeps a deleted cookie when another Set-Cookie follows
+	// its deletion in the same response.
+	for i := maxChunksLimit - 1; i >= keep; i-- {
+		if del&(1<<i) != 0 {
+			lines = append(lines, m.setCookie(i, "", nil, 0))
+		}
+	}
+	if sealed {
+		st.issued, st.expires, st.oldKey = now, exp, false
+	}
+	st.used, st.carried = keep, 1<<keep-1
+	st.modified, st.destroyed = false, false
+	return lines, kept
+}
+
+// keptError reports that an unmodified session could not be sealed again
+// (for idle renewal, key rotation or SaveEveryRequest) because it no longer
+// fits the budget. Its cookie stays as it was, and stays valid.
+type keptError struct{ err error }
+
+func (e keptError) Error() string {
+	return "cookiesession: session not renewed, its cookie is kept: " + unprefixed(e.err)
+}
+
+func (e keptError) Unwrap() error { return e.err }
+
+// seal seals st's payload at now, to expire at exp, into *buf, and returns the text
+// and the number of cookies it takes. The text is valid until *buf goes
+// back to the pool.
+func (m *Manager) seal(buf *[]byte, st *state, now, exp int64) ([]byte, int, error) {
+	pbuf := getBuf()
+	defer putBuf(pbuf)
+	payload, err := st.appendPayload((*pbuf)[:0], m.zmin, m.codec.max)
+	*pbuf = payload
+	if err != nil {
+		return nil, 0, err
+	}
+	text, chunks, err := m.codec.appendSeal((*buf)[:0], m.names[0], kindSession, payload, time.Unix(now, 0), time.Unix(exp, 0), m.plan)
+	*buf = text
+	if err != nil {
+		return nil, 0, err
+	}
+	return text, max(chunks, 1), nil
+}
