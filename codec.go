@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -15,7 +14,7 @@ import (
 
 // Wire-format constants (SPEC.md §4).
 const (
-	formatVersion = 0x01
+	formatVersion = 0x02
 	headerSize    = 1 + 1 + 4 + nonceSize // version, flags, key ID, nonce
 	nonceSize     = 24
 	tagSize       = 16
@@ -30,121 +29,15 @@ const (
 	maxUnixTime = 253402300799
 )
 
-// Defaults for [Options] fields left at their zero value.
+// What a sealed value holds, bound into its associated data (SPEC.md §4.1),
+// so that a value of one kind never opens as the other, whatever cookie
+// name and purpose the caller picks.
 const (
-	// DefaultMaxPayloadSize is the default Options.MaxPayloadSize: 64 KiB.
-	DefaultMaxPayloadSize = 64 << 10
-	// DefaultCompressThreshold is the default Options.CompressThreshold: 2048 bytes.
-	DefaultCompressThreshold = 2048
-	// DefaultClockSkew is the default Options.ClockSkew: 10 seconds.
-	DefaultClockSkew = 10 * time.Second
-
-	maxMaxPayloadSize = 16 << 20
-	maxClockSkew      = 5 * time.Minute
+	kindValue   = 0x01 // a value of the Codec API: one serialized Go value
+	kindSession = 0x02 // a session payload (SPEC.md §13)
 )
 
 var b64 = base64.RawURLEncoding.Strict()
-
-// Serializer turns a Go value into bytes and back. Implementations must be
-// safe for concurrent use. The default is [JSONSerializer].
-type Serializer interface {
-	// Marshal returns the serialized form of v.
-	Marshal(v any) ([]byte, error)
-	// Unmarshal decodes data into v, which is a non-nil pointer. The codec
-	// hands custom serializers a private copy of data, which they may keep.
-	Unmarshal(data []byte, v any) error
-}
-
-// JSONSerializer serializes with encoding/json. It is the default Serializer.
-type JSONSerializer struct{}
-
-// Marshal encodes v as json.Marshal does, but leaves <, > and & as they are
-// instead of escaping each as six bytes: a sealed cookie is never HTML.
-func (JSONSerializer) Marshal(v any) ([]byte, error) {
-	e := jsonEncoders.Get().(*jsonEncoder)
-	defer jsonEncoders.Put(e)
-	e.buf.Reset()
-	if err := e.enc.Encode(v); err != nil {
-		return nil, err
-	}
-	out := e.buf.Bytes()
-	return bytes.Clone(out[:len(out)-1]), nil // without Encode's newline
-}
-
-// jsonEncoder is a pooled json.Encoder that does not escape HTML.
-type jsonEncoder struct {
-	buf bytes.Buffer
-	enc *json.Encoder
-}
-
-var jsonEncoders = sync.Pool{New: func() any {
-	e := new(jsonEncoder)
-	e.enc = json.NewEncoder(&e.buf)
-	e.enc.SetEscapeHTML(false)
-	return e
-}}
-
-// Unmarshal calls json.Unmarshal.
-func (JSONSerializer) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
-
-// Options configures a [Codec]. The zero value, like a nil *Options, gives
-// the safe defaults stated on each field.
-type Options struct {
-	// Purpose is bound into every value as associated data, so values
-	// sealed for one purpose never open under another, even for the same
-	// cookie name and keys. It is not stored in the value. Default: "".
-	Purpose string
-
-	// Serializer turns values into payload bytes and back.
-	// Default: JSONSerializer{}.
-	Serializer Serializer
-
-	// DisableCompression turns DEFLATE compression off. Compression makes
-	// large sessions several times smaller, but leaks how well secrets and
-	// attacker-influenced data in the same session compress together
-	// (SPEC.md §11). Default: false, compression on.
-	DisableCompression bool
-
-	// CompressThreshold is the payload size in bytes below which payloads
-	// are never compressed. Larger payloads are compressed, and the result
-	// is used only if it is shorter. Below the default, a sealed value fits
-	// one cookie uncompressed, so compressing would cost time and widen the
-	// length side channel for no gain (SPEC.md §12). Set 1 to compress
-	// every payload. Default: DefaultCompressThreshold (2048).
-	CompressThreshold int
-
-	// MaxPayloadSize is the largest serialized payload in bytes, before
-	// compression when sealing and after decompression when opening.
-	// Larger payloads give ErrTooLarge, and inflation stops there, so a
-	// decompression bomb costs at most this much memory. At most 16 MiB.
-	// Default: DefaultMaxPayloadSize (64 KiB).
-	MaxPayloadSize int
-
-	// ClockSkew is how long after its sealed expiry a value still opens,
-	// to allow for instances whose clocks run slightly ahead. It is a whole
-	// number of seconds, at most 5 minutes; a negative value means no
-	// allowance. Default: DefaultClockSkew (10 seconds).
-	ClockSkew time.Duration
-
-	// Now returns the current time. Tests inject a clock here.
-	// Default: time.Now.
-	Now func() time.Time
-}
-
-// Info describes a value that was opened.
-type Info struct {
-	// KeyID is the ID of the key that sealed the value.
-	KeyID KeyID
-	// Primary reports whether KeyID was the keyring's primary key when the
-	// value was opened. A value under an older key should be sealed again.
-	Primary bool
-	// IssuedAt is when the value was sealed, to the second.
-	IssuedAt time.Time
-	// ExpiresAt is the value's sealed expiry, to the second.
-	ExpiresAt time.Time
-	// Compressed reports whether the payload was stored compressed.
-	Compressed bool
-}
 
 // Codec seals Go values into cookie-safe strings and opens them again, in
 // the format of SPEC.md. It is safe for concurrent use, and follows the
@@ -182,7 +75,7 @@ func NewCodec(kr *Keyring, opts *Options) (*Codec, error) {
 		kr:        kr,
 		purpose:   o.Purpose,
 		ser:       o.Serializer,
-		compress:  !o.DisableCompression,
+		compress:  o.Compress,
 		threshold: o.CompressThreshold,
 		max:       o.MaxPayloadSize,
 		now:       o.Now,
@@ -225,6 +118,9 @@ func (c *Codec) Keyring() *Keyring { return c.kr }
 
 // Seal serializes v and seals it for the cookie called name, to expire at
 // expires. The result is base64url text that needs no escaping in a cookie.
+// It is sealed as a Codec value, which never opens as a session, even
+// under the session's keyring, cookie name and purpose (SPEC.md §4.1).
+// With Options.Compress it is compressed if that makes it shorter.
 //
 // Times are sealed in whole seconds, rounded down. Seal fails with
 // [ErrExpired] if expires, so rounded, is not after the current time; with
@@ -238,7 +134,7 @@ func (c *Codec) Seal(name string, v any, expires time.Time) (string, error) {
 	}
 	buf := getBuf()
 	defer putBuf(buf)
-	out, _, err := c.appendSeal((*buf)[:0], name, payload, c.now(), expires, nil)
+	out, _, err := c.appendSeal((*buf)[:0], name, kindValue, payload, c.now(), expires, nil)
 	*buf = out
 	if err != nil {
 		return "", err
@@ -247,7 +143,8 @@ func (c *Codec) Seal(name string, v any, expires time.Time) (string, error) {
 }
 
 // Open authenticates value as sealed for the cookie called name, checks its
-// expiry, and deserializes its payload into v, a non-nil pointer. Info
+// expiry, and deserializes its payload into v, a non-nil pointer. A session
+// cookie does not open here (ErrAuthFailed): only values made by Seal. Info
 // describes the value. On error, Info is the zero Info unless the value
 // authenticated and its flags and times were valid: then it describes the
 // value even though Open failed, as with [ErrExpired], with [ErrTooLarge]
@@ -266,7 +163,7 @@ func (c *Codec) Open(name, value string, v any) (Info, error) {
 	*text = append((*text)[:0], value...)
 	buf := getBuf()
 	defer putBuf(buf)
-	payload, info, err := c.openPayload(buf, name, *text, 0)
+	payload, info, err := c.openPayload(buf, name, kindValue, *text, 0)
 	if err != nil {
 		return info, err
 	}
@@ -288,14 +185,15 @@ func (c *Codec) unmarshal(data []byte, v any) error {
 	return c.ser.Unmarshal(data, v)
 }
 
-// appendSeal seals payload for name at time now, and appends the text form
-// to dst.
+// appendSeal seals payload, a value of the given kind, for name at time
+// now, and appends the text form to dst. Only a kindValue payload is ever
+// compressed as a whole.
 //
 // If split is not nil, appendSeal calls it with the length of the text
 // before encrypting, and binds the chunk count it returns into the
 // associated data (SPEC.md §4.1); a count below 2 binds nothing. An error
 // from split aborts the seal. appendSeal returns the count it bound.
-func (c *Codec) appendSeal(dst []byte, name string, payload []byte, now, expires time.Time, split func(textLen int) (int, error)) ([]byte, int, error) {
+func (c *Codec) appendSeal(dst []byte, name string, kind byte, payload []byte, now, expires time.Time, split func(textLen int) (int, error)) ([]byte, int, error) {
 	if len(payload) > c.max {
 		return dst, 0, fmt.Errorf("%w: payload of %d bytes is over MaxPayloadSize %d", ErrTooLarge, len(payload), c.max)
 	}
@@ -323,7 +221,7 @@ func (c *Codec) appendSeal(dst []byte, name string, payload []byte, now, expires
 	raw = binary.BigEndian.AppendUint64(raw, uint64(iat))
 	raw = binary.BigEndian.AppendUint64(raw, uint64(exp))
 	bodyStart := len(raw)
-	if c.compress && len(payload) >= c.threshold {
+	if kind == kindValue && c.compress && len(payload) >= c.threshold {
 		raw = appendDeflate(raw, payload)
 		if len(raw)-bodyStart < len(payload) {
 			raw[1] = methodDeflate
@@ -350,7 +248,7 @@ func (c *Codec) appendSeal(dst []byte, name string, payload []byte, now, expires
 	// ciphertext's tag takes, so sealing in place does not overwrite it.
 	end := len(raw) + tagSize
 	raw = slices.Grow(raw, tagSize+c.adLen(name, chunks))
-	ad := c.appendAD(raw[end:end], raw[:headerSize], name, chunks)
+	ad := c.appendAD(raw[end:end], raw[:headerSize], kind, name, chunks)
 	sealed := primary.aead.Seal(raw[:headerSize], raw[headerSize-nonceSize:headerSize], raw[headerSize:], ad)
 	*buf = sealed
 	primary.sealed()
@@ -359,17 +257,19 @@ func (c *Codec) appendSeal(dst []byte, name string, payload []byte, now, expires
 
 // adLen is the length of the associated data.
 func (c *Codec) adLen(name string, chunks int) int {
-	n := headerSize + 4 + len(name) + 4 + len(c.purpose)
+	n := headerSize + 1 + 4 + len(name) + 4 + len(c.purpose)
 	if chunks >= 2 {
 		n += 4
 	}
 	return n
 }
 
-// appendAD appends the associated data of SPEC.md §4.1. A chunk count of
-// 2 or more, for a value split over several cookies, is appended too.
-func (c *Codec) appendAD(dst, header []byte, name string, chunks int) []byte {
+// appendAD appends the associated data of SPEC.md §4.1: the header, the
+// kind of value, the cookie name and the purpose. A chunk count of 2 or
+// more, for a value split over several cookies, is appended too.
+func (c *Codec) appendAD(dst, header []byte, kind byte, name string, chunks int) []byte {
 	dst = append(dst, header...)
+	dst = append(dst, kind)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(name)))
 	dst = append(dst, name...)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(c.purpose)))
@@ -380,11 +280,11 @@ func (c *Codec) appendAD(dst, header []byte, name string, chunks int) []byte {
 	return dst
 }
 
-// openPayload runs the checks of SPEC.md §6 up to deserialization, for a
-// value that was split over chunks cookies (0 or 1: not split). The payload
+// openPayload runs the checks of SPEC.md §6 for a value of the given kind
+// that was split over chunks cookies (0 or 1: not split). The payload
 // it returns lives in *buf, or in another pooled buffer that it swaps into
 // *buf, so it is valid until *buf goes back to the pool. value is only read.
-func (c *Codec) openPayload(buf *[]byte, name string, value []byte, chunks int) ([]byte, Info, error) {
+func (c *Codec) openPayload(buf *[]byte, name string, kind byte, value []byte, chunks int) ([]byte, Info, error) {
 	if err := c.checkLen(len(value)); err != nil {
 		return nil, Info{}, err
 	}
@@ -418,7 +318,7 @@ func (c *Codec) openPayload(buf *[]byte, name string, value []byte, chunks int) 
 	// opening in place only shortens.
 	raw = slices.Grow(raw, c.adLen(name, chunks))
 	*buf = raw
-	ad := c.appendAD(raw[len(raw):], raw[:headerSize], name, chunks)
+	ad := c.appendAD(raw[len(raw):], raw[:headerSize], kind, name, chunks)
 	nonce := raw[headerSize-nonceSize : headerSize]
 	plain, err := e.aead.Open(raw[headerSize:headerSize], nonce, raw[headerSize:], ad)
 	if err != nil {
@@ -430,6 +330,10 @@ func (c *Codec) openPayload(buf *[]byte, name string, value []byte, chunks int) 
 	method := flags & methodMask
 	if flags&^methodMask != 0 || method > methodDeflate {
 		return nil, Info{}, fmt.Errorf("%w: flags %#02x", ErrUnsupportedVersion, flags)
+	}
+	if kind == kindSession && method != methodNone {
+		// Sessions compress values one by one, never the whole payload.
+		return nil, Info{}, fmt.Errorf("%w: session compressed as a whole", ErrMalformed)
 	}
 	iat := int64(binary.BigEndian.Uint64(plain[0:8]))
 	exp := int64(binary.BigEndian.Uint64(plain[8:16]))

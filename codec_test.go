@@ -90,8 +90,8 @@ func TestSealOpenRoundTrip(t *testing.T) {
 		wantCompressed bool
 	}{
 		{"small struct", cart{User: "ada", Items: []item{{"a", 1}}}, func() any { return new(cart) }, Options{}, false},
-		{"large struct", big, func() any { return new(cart) }, Options{}, true},
-		{"large struct, compression off", big, func() any { return new(cart) }, Options{DisableCompression: true}, false},
+		{"large struct, compression on", big, func() any { return new(cart) }, Options{Compress: true}, true},
+		{"large struct, compression off by default", big, func() any { return new(cart) }, Options{}, false},
 		{"map", map[string]any{"n": 1.5, "s": "x", "l": []any{"a", true}}, func() any { return new(map[string]any) }, Options{}, false},
 		{"string", "hello", func() any { return new(string) }, Options{}, false},
 		{"int with a purpose", 42, func() any { return new(int) }, Options{Purpose: "csrf"}, false},
@@ -154,7 +154,7 @@ func TestOpenErrors(t *testing.T) {
 	}
 	other, _ := NewCodec(s.kr, &Options{Purpose: "csrf", Now: s.clock.Now})
 	raw := func(mod func(*rawValue)) string {
-		v := rawValue{version: 1, key: testKey(t, 1, 1), iat: t0, exp: t0 + 3600, body: []byte(`"v"`), name: "session", purpose: "login"}
+		v := rawValue{version: formatVersion, key: testKey(t, 1, 1), iat: t0, exp: t0 + 3600, body: []byte(`"v"`), name: "session", purpose: "login"}
 		mod(&v)
 		return v.seal(t)
 	}
@@ -174,7 +174,10 @@ func TestOpenErrors(t *testing.T) {
 		{"decrypt-only key opens", s.c, raw(func(v *rawValue) { v.key = testKey(t, 2, 2) }), 0, nil},
 		{"disabled key", s.c, raw(func(v *rawValue) { v.key = testKey(t, 3, 3) }), 0, ErrKeyDisabled},
 		{"unknown key", s.c, raw(func(v *rawValue) { v.key = testKey(t, 4, 4) }), 0, ErrUnknownKey},
-		{"version 2", s.c, raw(func(v *rawValue) { v.version = 2 }), 0, ErrUnsupportedVersion},
+		{"version 1, sealed under v1's associated data", s.c, rawV1(t, "session", "login"), 0, ErrUnsupportedVersion},
+		{"version 3", s.c, raw(func(v *rawValue) { v.version = 3 }), 0, ErrUnsupportedVersion},
+		{"sealed as a session payload", s.c, raw(func(v *rawValue) { v.kind = kindSession }), 0, ErrAuthFailed},
+		{"unknown kind", s.c, raw(func(v *rawValue) { v.kind = 3 }), 0, ErrAuthFailed},
 		{"version 0", s.c, raw(func(v *rawValue) { v.version = 0 }), 0, ErrUnsupportedVersion},
 		{"reserved flag bit", s.c, raw(func(v *rawValue) { v.flags = 0x10 }), 0, ErrUnsupportedVersion},
 		{"unknown compression", s.c, raw(func(v *rawValue) { v.flags = 2 }), 0, ErrUnsupportedVersion},
@@ -284,11 +287,12 @@ func TestCompressionChoice(t *testing.T) {
 		opts    Options
 		want    bool
 	}{
-		{"below threshold", bytes.Repeat([]byte("a"), DefaultCompressThreshold-1), Options{}, false},
-		{"at threshold", bytes.Repeat([]byte("a"), DefaultCompressThreshold), Options{}, true},
-		{"lower threshold", bytes.Repeat([]byte("a"), 100), Options{CompressThreshold: 50}, true},
-		{"disabled", bytes.Repeat([]byte("a"), 3000), Options{DisableCompression: true}, false},
-		{"incompressible", incompressible, Options{CompressThreshold: 1}, false},
+		{"below threshold", bytes.Repeat([]byte("a"), DefaultCompressThreshold-1), Options{Compress: true}, false},
+		{"at threshold", bytes.Repeat([]byte("a"), DefaultCompressThreshold), Options{Compress: true}, true},
+		{"lower threshold", bytes.Repeat([]byte("a"), 100), Options{Compress: true, CompressThreshold: 50}, true},
+		{"off by default", bytes.Repeat([]byte("a"), 3000), Options{}, false},
+		{"threshold without Compress", bytes.Repeat([]byte("a"), 3000), Options{CompressThreshold: 1}, false},
+		{"incompressible", incompressible, Options{Compress: true, CompressThreshold: 1}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,12 +7,18 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 )
 
 // deflateLevel is the compress/flate level used for sealing. SPEC.md §12
 // gives the measurements behind it. Any level produces a valid raw DEFLATE
 // stream; the level is not part of the format.
 const deflateLevel = flate.DefaultCompression
+
+// deflates and inflates count the calls to appendDeflate and inflate, so
+// that tests and benchmarks can show which requests compress: one atomic
+// add per call, next to tens of microseconds of DEFLATE.
+var deflates, inflates atomic.Int64
 
 // appendWriter appends everything written to it to a byte slice.
 type appendWriter struct{ b []byte }
@@ -37,6 +43,7 @@ var deflaterPool = sync.Pool{New: func() any {
 
 // appendDeflate appends the raw DEFLATE compression of src to dst.
 func appendDeflate(dst, src []byte) []byte {
+	deflates.Add(1)
 	d := deflaterPool.Get().(*deflater)
 	d.sink.b = dst
 	d.w.Reset(&d.sink)
@@ -65,6 +72,7 @@ var inflaterPool = sync.Pool{New: func() any {
 // It stops with ErrTooLarge as soon as the output would pass max bytes, and
 // fails with ErrMalformed on an invalid stream or on bytes after its end.
 func inflate(dst, src []byte, max int) ([]byte, error) {
+	inflates.Add(1)
 	f := inflaterPool.Get().(*inflater)
 	defer func() {
 		f.src.Reset(nil) // do not keep session data reachable from the pool
@@ -100,4 +108,23 @@ func inflate(dst, src []byte, max int) ([]byte, error) {
 		return dst[:start], fmt.Errorf("%w: %d bytes after the end of the deflate stream", ErrMalformed, f.src.Len())
 	}
 	return dst, nil
+}
+
+// inflateExact returns the decompression of the raw DEFLATE stream src,
+// which must be exactly n bytes long: a session value's stored inflated
+// length (SPEC.md §13). Anything else, like an invalid stream or bytes
+// after its end, fails with ErrMalformed. It allocates the result once.
+func inflateExact(src []byte, n int) ([]byte, error) {
+	// One byte of room past n, so that inflate sees a longer stream
+	// without growing the slice.
+	out, err := inflate(make([]byte, 0, n+1), src, n)
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		return nil, fmt.Errorf("%w: value inflates to more than its stored length %d", ErrMalformed, n)
+	case err != nil:
+		return nil, err
+	case len(out) != n:
+		return nil, fmt.Errorf("%w: value inflates to %d bytes, not its stored length %d", ErrMalformed, len(out), n)
+	}
+	return out[:n:n], nil
 }

@@ -156,16 +156,21 @@
 //
 // SPEC.md in the module specifies the sealed value, the session payload, the
 // cookies and the keyring text byte by byte, with test vectors in
-// testdata/vectors.json. In short: a 30-byte
-// clear header (version, flags, key ID, nonce), then the ciphertext of the
-// issued-at and expiry times and the payload, raw-DEFLATE-compressed when that
-// makes it shorter, all in unpadded base64url.
+// testdata/. In short: a 30-byte clear header (version 2, flags, key ID,
+// nonce), then the ciphertext of the issued-at and expiry times and the
+// payload, all in unpadded base64url. What the payload is (a Codec value or
+// a session), the cookie name and the purpose are bound in as associated
+// data, so a value sealed with a Codec never opens as a session.
 //
 // # Compression
 //
-// Compression is on by default for payloads of 2 KiB or more. It leaks,
-// through the length of the cookie, how well secrets and attacker-chosen data
-// in the same session compress together. Set Options.DisableCompression for
-// sessions that mix the two. Decompression runs only after authentication,
-// and stops at Options.MaxPayloadSize.
+// Compression leaks, through the length of the cookie, how well a secret and
+// attacker-chosen data compress together (CRIME, BREACH). Sessions are never
+// compressed as a whole: each value of Config.ValueCompressThreshold bytes
+// (1 KiB) or more is compressed on its own, so what an attacker stores under
+// one key reveals nothing of another key's value. A single value that mixes
+// a secret and attacker-chosen data still leaks; keep secrets under keys of
+// their own. The Codec compresses whole values only with Options.Compress,
+// off by default. Decompression runs only after authentication, only for
+// the values a request reads, and never past Options.MaxPayloadSize.
 package cookiesession

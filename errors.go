@@ -8,11 +8,15 @@ import "errors"
 var (
 	// ErrMalformed means the value is not a sealed value: bad characters,
 	// too short, or, after authentication, bad timestamps, a bad DEFLATE
-	// stream, or a payload that does not deserialize into the target.
+	// stream, a payload that does not deserialize into the target, a
+	// session payload that breaks SPEC.md §13 (or a session compressed as a
+	// whole), or a bad chunk count or set of chunk cookies. Reading a
+	// session value that does not inflate to its stated length gives it too.
 	ErrMalformed = errors.New("cookiesession: malformed value")
 
-	// ErrUnsupportedVersion means the value has a format version or flags
-	// that this version of the package does not know.
+	// ErrUnsupportedVersion means the value has a format version, flags, a
+	// session payload version or an entry method that this version of the
+	// package does not know. Values of format version 1 give it.
 	ErrUnsupportedVersion = errors.New("cookiesession: unsupported format version")
 
 	// ErrUnknownKey means no key in the keyring has the value's key ID. The
@@ -23,7 +27,9 @@ var (
 	ErrKeyDisabled = errors.New("cookiesession: key disabled")
 
 	// ErrAuthFailed means the value did not authenticate: it was altered or
-	// truncated, or sealed for another cookie name or purpose.
+	// truncated, or sealed for another cookie name, purpose or chunk count,
+	// or as the other kind of value (a Codec value opened as a session, or
+	// a session opened with a Codec).
 	ErrAuthFailed = errors.New("cookiesession: authentication failed")
 
 	// ErrExpired means the value's sealed expiry has passed. Seal returns it
@@ -31,8 +37,9 @@ var (
 	ErrExpired = errors.New("cookiesession: expired")
 
 	// ErrTooLarge means a value or payload exceeds Options.MaxPayloadSize,
-	// or would inflate beyond it, or that a session does not fit
-	// Config.MaxSize or Config.MaxChunks when it is saved.
+	// or would inflate beyond it, or that a session's values add up to
+	// more than it (inflated), or that a session does not fit Config.MaxSize
+	// or Config.MaxChunks when it is saved.
 	ErrTooLarge = errors.New("cookiesession: too large")
 )
 

@@ -24,7 +24,7 @@ func TestErrorTextPrefixOnce(t *testing.T) {
 	} else {
 		got = append(got, err)
 	}
-	m, _ := New(kr, Config{ErrorHook: hook, MaxSize: 1024, Codec: Options{DisableCompression: true}})
+	m, _ := New(kr, Config{ErrorHook: hook, MaxSize: 1024, ValueCompressThreshold: -1})
 	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := FromContext(r.Context())
 		switch r.URL.Path {
@@ -55,7 +55,7 @@ func TestErrorTextPrefixOnce(t *testing.T) {
 	req = httptest.NewRequest("GET", "/", nil)
 	req.Header.Set("Cookie", stHeader(t, stSave(t, v, seed)))
 	v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { FromContext(r.Context()).Has("a") })).ServeHTTP(httptest.NewRecorder(), req)
-	mg, _ := New(kr, Config{ErrorHook: hook, MaxSize: 1024, Codec: Options{DisableCompression: true}, Migration: Migration{
+	mg, _ := New(kr, Config{ErrorHook: hook, MaxSize: 1024, ValueCompressThreshold: -1, Migration: Migration{
 		Cookies: []LegacyCookie{{Name: "old", Path: "/"}},
 		Load:    func(_ *http.Request, s *Session) error { return s.Set("big", big) },
 	}})

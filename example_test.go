@@ -152,6 +152,6 @@ func ExampleCodec_Open_errors() {
 	}
 	// Output:
 	// expired: start a new session
-	// rejected: cookiesession: unsupported format version: version 5
+	// rejected: cookiesession: unsupported format version: version 6
 	// rejected: cookiesession: malformed value: not base64url without padding
 }

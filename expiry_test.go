@@ -199,9 +199,12 @@ func TestExpiryPayloadFlags(t *testing.T) {
 	if err := s.SetExpiry(Expiry{BrowserClose: true, IdleTimeout: 90 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	p := s.st.appendPayload(nil)
+	p, err := s.st.appendPayload(nil, DefaultValueCompressThreshold, DefaultMaxPayloadSize)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var st state
-	if err := st.decodePayload(p); err != nil {
+	if err := st.decodePayload(p, DefaultMaxPayloadSize); err != nil {
 		t.Fatal(err)
 	}
 	if !st.explicit || !st.browserClose || st.idle != 90 {
@@ -225,7 +228,7 @@ func TestExpiryPayloadFlags(t *testing.T) {
 		}), ErrMalformed},
 	} {
 		var st state
-		if err := st.decodePayload(tt.p); !errors.Is(err, tt.want) {
+		if err := st.decodePayload(tt.p, DefaultMaxPayloadSize); !errors.Is(err, tt.want) {
 			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
 		}
 	}

@@ -23,8 +23,11 @@ type Flash struct {
 func (s *Session) AddFlash(level, message string) error {
 	s.lock()
 	var flashes []Flash
-	if raw, ok := s.st.values.get(FlashKey); ok {
-		if err := s.m.codec.unmarshal(raw, &flashes); err != nil {
+	if raw, ok, err := s.st.values.get(FlashKey); ok {
+		if err == nil {
+			err = s.m.codec.unmarshal(raw, &flashes)
+		}
+		if err != nil {
 			s.unlock()
 			return fmt.Errorf("%w: key %q holds no flash messages: %w", ErrValueType, FlashKey, err)
 		}

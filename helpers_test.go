@@ -1,9 +1,11 @@
 package cookiesession
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"sync"
 	"testing"
@@ -66,11 +68,13 @@ func (r *detReader) Read(p []byte) (int, error) {
 // that the codec itself would never produce (other versions, flags, times).
 type rawValue struct {
 	version, flags byte
+	kind           byte // what the value holds: 0 means kindValue
 	key            Key
 	nonce          []byte // nil: 24 bytes of 0x07
 	iat, exp       int64
 	body           []byte
 	name, purpose  string
+	chunks         int // bound into the associated data if 2 or more
 }
 
 // seal encodes v straight from SPEC.md §4, independently of the codec.
@@ -87,10 +91,14 @@ func (v rawValue) seal(t testing.TB) string {
 	header = binary.BigEndian.AppendUint32(header, uint32(v.key.id))
 	header = append(header, nonce...)
 	ad := append([]byte{}, header...)
+	ad = append(ad, cmp.Or(v.kind, kindValue))
 	ad = binary.BigEndian.AppendUint32(ad, uint32(len(v.name)))
 	ad = append(ad, v.name...)
 	ad = binary.BigEndian.AppendUint32(ad, uint32(len(v.purpose)))
 	ad = append(ad, v.purpose...)
+	if v.chunks >= 2 {
+		ad = binary.BigEndian.AppendUint32(ad, uint32(v.chunks))
+	}
 	plain := binary.BigEndian.AppendUint64(nil, uint64(v.iat))
 	plain = binary.BigEndian.AppendUint64(plain, uint64(v.exp))
 	plain = append(plain, v.body...)
@@ -99,6 +107,30 @@ func (v rawValue) seal(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return base64.RawURLEncoding.EncodeToString(aead.Seal(header, nonce, plain, ad))
+}
+
+// rawV1 seals the payload `"v"` in format version 1 (SPEC.md of v1: no kind
+// in the associated data), under key 1 of testKeyring, for name and purpose.
+// Version 2 rejects it, by its version byte, before anything else.
+func rawV1(t testing.TB, name, purpose string) string {
+	t.Helper()
+	k := testKey(t, 1, 1)
+	header := []byte{1, 0}
+	header = binary.BigEndian.AppendUint32(header, uint32(k.id))
+	header = append(header, make([]byte, nonceSize)...)
+	ad := append([]byte{}, header...)
+	ad = binary.BigEndian.AppendUint32(ad, uint32(len(name)))
+	ad = append(ad, name...)
+	ad = binary.BigEndian.AppendUint32(ad, uint32(len(purpose)))
+	ad = append(ad, purpose...)
+	plain := binary.BigEndian.AppendUint64(nil, uint64(t0))
+	plain = binary.BigEndian.AppendUint64(plain, uint64(t0+3600))
+	plain = append(plain, `"v"`...)
+	aead, err := chacha20poly1305.NewX(k.material())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(aead.Seal(header, header[6:], plain, ad))
 }
 
 func readFile(name string) (string, error) {
@@ -122,4 +154,15 @@ func plainName(cfg *Config) {
 	if cfg.Name == "" {
 		cfg.Name = DefaultPlainName
 	}
+}
+
+// fixtureValues returns the top-level values of a session fixture, each as
+// it appears in the file.
+func fixtureValues(t testing.TB, size string) map[string]json.RawMessage {
+	t.Helper()
+	var vals map[string]json.RawMessage
+	if err := json.Unmarshal(fixture(t, size), &vals); err != nil {
+		t.Fatal(err)
+	}
+	return vals
 }

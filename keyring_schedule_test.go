@@ -275,15 +275,15 @@ func TestHotPathCost(t *testing.T) {
 		payload := []byte(`{"n":1}`)
 		buf := make([]byte, 0, 1024)
 		seal = testing.AllocsPerRun(100, func() {
-			if _, _, err := c.appendSeal(buf[:0], "session", payload, now, exp, nil); err != nil {
+			if _, _, err := c.appendSeal(buf[:0], "session", kindValue, payload, now, exp, nil); err != nil {
 				t.Fatal(err)
 			}
 		})
-		v, _, _ := c.appendSeal(nil, "session", payload, now, exp, nil)
+		v, _, _ := c.appendSeal(nil, "session", kindValue, payload, now, exp, nil)
 		p := getBuf()
 		defer putBuf(p)
 		open = testing.AllocsPerRun(100, func() {
-			if _, _, err := c.openPayload(p, "session", v, 0); err != nil {
+			if _, _, err := c.openPayload(p, "session", kindValue, v, 0); err != nil {
 				t.Fatal(err)
 			}
 		})

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"time"
 )
@@ -99,8 +100,22 @@ type Config struct {
 	// (6144 bytes).
 	MaxSize int
 
-	// Codec configures sealing: purpose, serializer, compression and
-	// payload limits. Leave Codec.Now nil; set Now below instead.
+	// ValueCompressThreshold is the size in bytes, serialized, from which
+	// a session value is compressed when it is saved. Each value is
+	// compressed on its own, and stored compressed only if that makes it
+	// shorter; smaller values (tokens, IDs, flags) never are. No two values
+	// ever share a compression context, so what an attacker stores under
+	// one key cannot reveal what another key holds through the cookie's
+	// length. A value that mixes attacker-chosen data and a secret still can
+	// (SPEC.md §11). -1 turns compression off; other negative values are
+	// invalid. Default: DefaultValueCompressThreshold (1024 bytes).
+	ValueCompressThreshold int
+
+	// Codec configures sealing: purpose, serializer and payload limits.
+	// Codec.MaxPayloadSize also caps the total size of a session's values
+	// after inflation. Codec.Compress and Codec.CompressThreshold apply
+	// only to values sealed with Manager.Codec; sessions are never
+	// compressed as a whole. Leave Codec.Now nil; set Now below instead.
 	// Default: the zero Options.
 	Codec Options
 
@@ -149,6 +164,7 @@ type Manager struct {
 	idle         int64 // seconds; 0: none
 	browser      bool
 	saveEvery    bool
+	zmin         int // ValueCompressThreshold; math.MaxInt: never compress
 	validate     func(context.Context, *Session) error
 	migration    *migration // nil: none
 	hook         func(*http.Request, error)
@@ -185,11 +201,17 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 	if cfg.MaxSize == 0 {
 		cfg.MaxSize = DefaultMaxSize
 	}
+	zmin := cmp.Or(cfg.ValueCompressThreshold, DefaultValueCompressThreshold)
+	if zmin == -1 {
+		zmin = math.MaxInt
+	}
 	switch {
 	case cfg.Lifetime < time.Second || cfg.Lifetime > maxCookieAge*time.Second || cfg.Lifetime%time.Second != 0:
 		return bad("Lifetime %v is not a whole number of seconds from 1s to 400 days", cfg.Lifetime)
 	case cfg.IdleTimeout < 0 || cfg.IdleTimeout > cfg.Lifetime || cfg.IdleTimeout%time.Second != 0:
 		return bad("IdleTimeout %v is not a whole number of seconds from 0 to Lifetime (%v)", cfg.IdleTimeout, cfg.Lifetime)
+	case zmin < 0:
+		return bad("ValueCompressThreshold %d is negative but not -1", zmin)
 	case cfg.Codec.Now != nil:
 		return bad("set Config.Now, not Config.Codec.Now")
 	}
@@ -218,6 +240,7 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 		idle:         int64(cfg.IdleTimeout / time.Second),
 		browser:      cfg.BrowserSession,
 		saveEvery:    cfg.SaveEveryRequest,
+		zmin:         zmin,
 		validate:     cfg.Validate,
 		hook:         cfg.ErrorHook,
 		saveFailed:   cfg.SaveFailed,
@@ -393,12 +416,12 @@ func (m *Manager) open(j *jar) (state, error) {
 
 // openText opens one assembled sealed text and decodes its session payload.
 func (m *Manager) openText(buf *[]byte, text []byte, chunks int) (state, error) {
-	payload, info, err := m.codec.openPayload(buf, m.names[0], text, chunks)
+	payload, info, err := m.codec.openPayload(buf, m.names[0], kindSession, text, chunks)
 	if err != nil {
 		return state{}, err
 	}
 	var st state
-	if err := st.decodePayload(payload); err != nil {
+	if err := st.decodePayload(payload, m.codec.max); err != nil {
 		return state{}, err
 	}
 	st.fromCookie, st.info = true, info

@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -9,24 +10,47 @@ import (
 
 // The session payload (SPEC.md §13): what the session layer seals with the
 // codec. Values stay in their serialized form, so a request decodes only
-// the values it reads and serializes only the values it sets.
+// the values it reads and serializes only the values it sets. A large value
+// is compressed on its own, never together with another, so that no value's
+// compressed length depends on another's contents.
 //
-//	payload = version(0x01) || id[16] || created i64 || deadline i64 || flags u8
-//	          || [uvarint(idle) if flags&0x04] || uvarint(count)
-//	          || count × (uvarint(len k) || k || uvarint(len v) || v)
+//	payload = version(0x02) || id[16] || created i64 || deadline i64 || flags u8
+//	          || [uvarint(idle) if flags&0x04] || uvarint(count) || count × entry
+//	entry   = uvarint(len k) || k || 0x00 || uvarint(len v) || v
+//	        | uvarint(len k) || k || 0x01 || uvarint(len v) || uvarint(len z) || z
 //
-// Keys are unique and in increasing byte order.
+// where z is the raw DEFLATE form of v. Keys are unique and in increasing
+// byte order; uvarints are minimal.
 const (
-	payloadVersion  = 0x01
+	payloadVersion  = 0x02
 	payloadFixed    = 1 + 16 + 8 + 8 + 1
 	payloadExplicit = 0x01 // flags: the session has its own expiry (SetExpiry)
 	payloadBrowser  = 0x02 // flags: its own expiry ends at browser close
 	payloadIdle     = 0x04 // flags: its own idle timeout follows, in seconds
 	payloadFlags    = payloadExplicit | payloadBrowser | payloadIdle
+
+	entryPlain   = 0x00 // the value is stored as it is
+	entryDeflate = 0x01 // the value is stored raw-DEFLATE-compressed
+	minEntrySize = 3    // empty key, method, empty value
+
+	// DefaultValueCompressThreshold is the default
+	// Config.ValueCompressThreshold: 1024 bytes.
+	DefaultValueCompressThreshold = 1024
 )
 
-// appendPayload appends the payload form of st to dst.
-func (st *state) appendPayload(dst []byte) []byte {
+// appendPayload appends the payload form of st to dst. Values set since the
+// last save that are at least threshold bytes long are compressed here,
+// once: the result is kept in the entry, so a later save writes the same
+// bytes again without compressing. A session whose values add up to more
+// than max bytes, inflated, gives ErrTooLarge before anything is compressed.
+func (st *state) appendPayload(dst []byte, threshold, max int) ([]byte, error) {
+	total := 0
+	for _, e := range st.values {
+		total += e.n
+	}
+	if total > max {
+		return dst, fmt.Errorf("%w: session values of %d bytes in all are over MaxPayloadSize %d", ErrTooLarge, total, max)
+	}
 	st.ensureID()
 	dst = append(dst, payloadVersion)
 	dst = append(dst, st.id[:]...)
@@ -47,29 +71,62 @@ func (st *state) appendPayload(dst []byte) []byte {
 		dst = binary.AppendUvarint(dst, uint64(st.idle))
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(st.values)))
-	for _, e := range st.values { // in key order already
+	for i := range st.values { // in key order already
+		e := &st.values[i]
+		if e.fresh {
+			e.pack(threshold)
+		}
 		dst = binary.AppendUvarint(dst, uint64(len(e.key)))
 		dst = append(dst, e.key...)
-		dst = binary.AppendUvarint(dst, uint64(len(e.val)))
-		dst = append(dst, e.val...)
+		if e.z != nil {
+			dst = append(dst, entryDeflate)
+			dst = binary.AppendUvarint(dst, uint64(e.n))
+			dst = binary.AppendUvarint(dst, uint64(len(e.z)))
+			dst = append(dst, e.z...)
+		} else {
+			dst = append(dst, entryPlain)
+			dst = binary.AppendUvarint(dst, uint64(len(e.val)))
+			dst = append(dst, e.val...)
+		}
 	}
-	return dst
+	return dst, nil
 }
 
-// decodePayload fills st from p. The values alias one copy of p, and the
-// keys one string, both made here, so p may be reused afterwards. Every
-// error wraps ErrMalformed, or ErrUnsupportedVersion for an unknown version
-// or flags.
-func (st *state) decodePayload(p []byte) error {
-	if len(p) < payloadFixed+1 {
-		return fmt.Errorf("%w: session payload of %d bytes is too short", ErrMalformed, len(p))
+// pack decides how a value set since the last save is stored: compressed,
+// if it is at least threshold bytes long and DEFLATE makes it shorter;
+// otherwise as it is.
+func (e *entry) pack(threshold int) {
+	e.fresh = false
+	if len(e.val) < threshold {
+		return
 	}
-	if p[0] != payloadVersion {
+	buf := getBuf()
+	z := appendDeflate((*buf)[:0], e.val)
+	if len(z) < len(e.val) {
+		e.z = bytes.Clone(z)
+	}
+	*buf = z
+	putBuf(buf)
+}
+
+// decodePayload fills st from p, in the order of checks of SPEC.md §13.
+// Values that are stored compressed stay compressed until they are read.
+// The values alias one copy of p, and the keys one string, both made here,
+// so p may be reused afterwards. Every error wraps ErrMalformed,
+// ErrUnsupportedVersion (an unknown version, flags or entry method), or
+// ErrTooLarge (values that inflate to more than max bytes in all).
+func (st *state) decodePayload(p []byte, max int) error {
+	switch {
+	case len(p) == 0:
+		return fmt.Errorf("%w: empty session payload", ErrMalformed)
+	case p[0] != payloadVersion:
 		return fmt.Errorf("%w: session payload version %d", ErrUnsupportedVersion, p[0])
+	case len(p) < payloadFixed+1:
+		return fmt.Errorf("%w: session payload of %d bytes is too short", ErrMalformed, len(p))
 	}
 	flags := p[33]
 	if flags&^payloadFlags != 0 || flags&payloadExplicit == 0 && flags != 0 {
-		return fmt.Errorf("%w: session payload flags %#02x", ErrUnsupportedVersion, p[33])
+		return fmt.Errorf("%w: session payload flags %#02x", ErrUnsupportedVersion, flags)
 	}
 	copy(st.id[:], p[1:17])
 	st.hasID = true
@@ -82,35 +139,37 @@ func (st *state) decodePayload(p []byte) error {
 	}
 	start := payloadFixed
 	if flags&payloadIdle != 0 {
-		idle, n := binary.Uvarint(p[start:])
+		idle, n := uvarint(p[start:])
 		if n <= 0 || idle == 0 || idle > maxCookieAge {
 			return fmt.Errorf("%w: session idle timeout", ErrMalformed)
 		}
 		st.idle, start = int64(idle), start+n
 	}
-	count, n := binary.Uvarint(p[start:])
-	// Each entry takes at least two bytes, which bounds count before any
-	// allocation.
-	if n <= 0 || count > uint64(len(p)-start-n)/2 {
+	count, n := uvarint(p[start:])
+	// Each entry takes at least minEntrySize bytes, which bounds count
+	// before any allocation.
+	if n <= 0 || count > uint64(len(p)-start-n)/minEntrySize {
 		return fmt.Errorf("%w: session payload count", ErrMalformed)
 	}
 	start += n
 
-	// First pass: check the layout and measure the keys.
-	pos, keyLen := start, 0
+	// First pass: check the layout, and measure the keys and the values.
+	pos, keyLen, total := start, 0, uint64(0)
+	var prev []byte
 	for i := range count {
-		ks, ke, ok := field(p, pos)
-		if !ok {
-			return fmt.Errorf("%w: session payload key %d", ErrMalformed, i)
+		var f entryFields
+		var err error
+		if f, pos, err = readEntry(p, pos, prev); err != nil {
+			return fmt.Errorf("%w (entry %d)", err, i)
 		}
-		_, ve, ok := field(p, ke)
-		if !ok {
-			return fmt.Errorf("%w: session payload value %d", ErrMalformed, i)
-		}
-		keyLen, pos = keyLen+ke-ks, ve
+		prev, keyLen = p[f.ks:f.ke], keyLen+f.ke-f.ks
+		total += min(f.n, uint64(max)+1) // cannot overflow: count is small
 	}
 	if pos != len(p) {
 		return fmt.Errorf("%w: %d bytes after the session payload", ErrMalformed, len(p)-pos)
+	}
+	if total > uint64(max) {
+		return fmt.Errorf("%w: session values inflate to over MaxPayloadSize %d", ErrTooLarge, max)
 	}
 
 	// Second pass: the keys become substrings of one string, and the
@@ -118,31 +177,94 @@ func (st *state) decodePayload(p []byte) error {
 	var kb strings.Builder
 	kb.Grow(keyLen)
 	for i, pos := uint64(0), start; i < count; i++ {
-		ks, ke, _ := field(p, pos)
-		_, pos, _ = field(p, ke)
-		kb.Write(p[ks:ke])
+		var f entryFields
+		f, pos, _ = readEntry(p, pos, nil)
+		kb.Write(p[f.ks:f.ke])
 	}
 	keys, own := kb.String(), slices.Clone(p)
 	st.values = make(values, count)
 	for i, pos, off := 0, start, 0; i < int(count); i++ {
-		ks, ke, _ := field(own, pos)
-		vs, ve, _ := field(own, ke)
-		key := keys[off : off+ke-ks]
-		if i > 0 && key <= st.values[i-1].key {
-			return fmt.Errorf("%w: session payload keys out of order", ErrMalformed)
+		var f entryFields
+		f, pos, _ = readEntry(own, pos, nil)
+		e := &st.values[i]
+		e.key, e.n = keys[off:off+f.ke-f.ks], int(f.n)
+		if f.method == entryDeflate {
+			e.z = own[f.vs:f.ve:f.ve]
+		} else {
+			e.val = own[f.vs:f.ve:f.ve]
 		}
-		st.values[i] = entry{key, own[vs:ve:ve]}
-		pos, off = ve, off+ke-ks
+		off += f.ke - f.ks
 	}
 	return nil
 }
 
+// entryFields locates one entry's fields in a payload.
+type entryFields struct {
+	ks, ke int    // the key
+	method byte   // entryPlain or entryDeflate
+	n      uint64 // the value's length, inflated
+	vs, ve int    // the value as stored
+}
+
+// readEntry reads the entry at p[pos:], checking each field as it comes,
+// and returns it and the position after it. prev is the previous entry's
+// key, which must sort before this one's; nil for the first entry (or when
+// the layout was checked before).
+func readEntry(p []byte, pos int, prev []byte) (entryFields, int, error) {
+	var f entryFields
+	var ok bool
+	if f.ks, f.ke, ok = field(p, pos); !ok {
+		return f, 0, fmt.Errorf("%w: session payload key", ErrMalformed)
+	}
+	if prev != nil && bytes.Compare(prev, p[f.ks:f.ke]) >= 0 {
+		return f, 0, fmt.Errorf("%w: session payload keys out of order", ErrMalformed)
+	}
+	pos = f.ke
+	if pos == len(p) {
+		return f, 0, fmt.Errorf("%w: session payload entry method missing", ErrMalformed)
+	}
+	f.method = p[pos]
+	pos++
+	switch f.method {
+	case entryPlain:
+	case entryDeflate:
+		l, n := uvarint(p[pos:])
+		if n <= 0 {
+			return f, 0, fmt.Errorf("%w: session payload inflated length", ErrMalformed)
+		}
+		f.n, pos = l, pos+n
+	default:
+		return f, 0, fmt.Errorf("%w: session payload entry method %d", ErrUnsupportedVersion, f.method)
+	}
+	if f.vs, f.ve, ok = field(p, pos); !ok {
+		return f, 0, fmt.Errorf("%w: session payload value", ErrMalformed)
+	}
+	stored := uint64(f.ve - f.vs)
+	if f.method == entryPlain {
+		f.n = stored
+	} else if stored >= f.n {
+		return f, 0, fmt.Errorf("%w: compressed session value not shorter than its inflated length", ErrMalformed)
+	}
+	return f, f.ve, nil
+}
+
 // field returns the bounds of the uvarint-length-prefixed field at p[pos:].
 func field(p []byte, pos int) (start, end int, ok bool) {
-	l, n := binary.Uvarint(p[pos:])
+	l, n := uvarint(p[pos:])
 	if n <= 0 || l > uint64(len(p)-pos-n) {
 		return 0, 0, false
 	}
 	start = pos + n
 	return start, start + int(l), true
+}
+
+// uvarint decodes the uvarint at the start of p (SPEC.md §13): at most 10
+// bytes, in minimal form. It returns the value and the number of bytes
+// read, or n <= 0 if p does not start with a valid, minimal uvarint.
+func uvarint(p []byte) (v uint64, n int) {
+	v, n = binary.Uvarint(p) // rejects more than 10 bytes and values past 2^64-1
+	if n > 1 && p[n-1] == 0 {
+		return 0, 0 // overlong: a final group of zero bits
+	}
+	return v, n
 }

@@ -120,7 +120,7 @@ func TestRegressionLateFirstUseReported(t *testing.T) {
 // Lowering MaxChunks must not strand the chunks a larger MaxChunks wrote.
 func TestRegressionChunksBeyondLoweredMaxChunks(t *testing.T) {
 	e := rgNew(t)
-	m3 := e.manager(t, Config{Codec: Options{DisableCompression: true}})
+	m3 := e.manager(t, Config{ValueCompressThreshold: -1})
 	cookie := rgCookie(t, m3, map[string]any{"cart": rgHex(3500)})
 	if !strings.Contains(cookie, "session.1=") {
 		t.Fatalf("setup: want 2 chunks, got %q", cookie[:40])
@@ -173,7 +173,7 @@ func TestRegressionSaveReadsClockOnce(t *testing.T) {
 // its cookie: the request succeeds and the hook hears about it.
 func TestRegressionRenewalOverBudgetKeepsCookie(t *testing.T) {
 	e := rgNew(t)
-	cfg := Config{IdleTimeout: time.Hour, Codec: Options{DisableCompression: true}}
+	cfg := Config{IdleTimeout: time.Hour, ValueCompressThreshold: -1}
 	cookie := rgCookie(t, e.manager(t, cfg), map[string]any{"cart": rgHex(3200)})
 	cfg.MaxSize = 4096
 	m := e.manager(t, cfg)

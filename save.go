@@ -72,9 +72,12 @@ func (e keptError) Unwrap() error { return e.err }
 func (m *Manager) seal(buf *[]byte, st *state, now, exp int64) ([]byte, int, error) {
 	pbuf := getBuf()
 	defer putBuf(pbuf)
-	payload := st.appendPayload((*pbuf)[:0])
+	payload, err := st.appendPayload((*pbuf)[:0], m.zmin, m.codec.max)
 	*pbuf = payload
-	text, chunks, err := m.codec.appendSeal((*buf)[:0], m.names[0], payload, time.Unix(now, 0), time.Unix(exp, 0), m.plan)
+	if err != nil {
+		return nil, 0, err
+	}
+	text, chunks, err := m.codec.appendSeal((*buf)[:0], m.names[0], kindSession, payload, time.Unix(now, 0), time.Unix(exp, 0), m.plan)
 	*buf = text
 	if err != nil {
 		return nil, 0, err

@@ -67,10 +67,29 @@ type state struct {
 	gen       uint64 // counts changes, to find those made after the header went out
 }
 
-// entry is one session value, in serialized form.
+// entry is one session value, in serialized form. A value stored
+// compressed in the cookie stays compressed until it is read (z set, val
+// nil), and keeps its compressed bytes for the next save as long as it is
+// not set again. Slices, once stored, are never written to.
 type entry struct {
-	key string
-	val []byte // never written to once stored
+	key   string
+	val   []byte // the serialized value; nil while z is not inflated yet
+	z     []byte // the value's raw DEFLATE form, if it is stored compressed
+	n     int    // len(val), known before inflation
+	fresh bool   // set since the last save: how to store it is not decided yet
+}
+
+// value returns the serialized value of e, inflating it on first use.
+func (e *entry) value() ([]byte, error) {
+	if e.val != nil || e.z == nil {
+		return e.val, nil
+	}
+	v, err := inflateExact(e.z, e.n)
+	if err != nil {
+		return nil, fmt.Errorf("session value %.32q: %w", e.key, err)
+	}
+	e.val = v
+	return v, nil
 }
 
 // values holds a session's entries in increasing key order, the order of
@@ -81,20 +100,23 @@ func (vs values) find(key string) (int, bool) {
 	return slices.BinarySearchFunc(vs, key, func(e entry, k string) int { return strings.Compare(e.key, k) })
 }
 
-func (vs values) get(key string) ([]byte, bool) {
+// get returns the serialized value of key, inflating it if need be.
+func (vs values) get(key string) ([]byte, bool, error) {
 	if i, ok := vs.find(key); ok {
-		return vs[i].val, true
+		v, err := vs[i].value()
+		return v, true, err
 	}
-	return nil, false
+	return nil, false, nil
 }
 
 func (vs *values) set(key string, val []byte) {
+	e := entry{key: key, val: val, n: len(val), fresh: true}
 	i, ok := vs.find(key)
 	if ok {
-		(*vs)[i].val = val
+		(*vs)[i] = e
 		return
 	}
-	*vs = slices.Insert(*vs, i, entry{key, val})
+	*vs = slices.Insert(*vs, i, e)
 }
 
 // del removes key and reports whether it was there.
@@ -173,9 +195,11 @@ func (st *state) changed() {
 	st.gen++
 }
 
-// raw returns the serialized value under key. Stored slices are never
-// written to again, so the result stays valid after the lock is released.
-func (s *Session) raw(key string) ([]byte, bool) {
+// raw returns the serialized value under key, inflated. Stored slices are
+// never written to again, so the result stays valid after the lock is
+// released. An error (a compressed value that does not inflate) wraps
+// ErrMalformed.
+func (s *Session) raw(key string) ([]byte, bool, error) {
 	s.lock()
 	defer s.unlock()
 	return s.st.values.get(key)
@@ -186,13 +210,18 @@ func (s *Session) raw(key string) ([]byte, bool) {
 // that does not decode into a T, such as a string read as an int, gives
 // T's zero value, true, and an error wrapping [ErrValueType].
 //
+// A large value stored compressed is inflated the first time it is read in
+// a request, and only then; one that does not inflate (which only a bug in
+// the sealer can cause, since cookies are authenticated) gives an error
+// wrapping [ErrMalformed].
+//
 // Each call decodes afresh, so changing the result does not change the
 // session; call [Session.Set] to store a change.
 func Get[T any](s *Session, key string) (T, bool, error) {
-	raw, ok := s.raw(key)
-	if !ok {
+	raw, ok, err := s.raw(key)
+	if !ok || err != nil {
 		var zero T
-		return zero, false, nil
+		return zero, ok, err
 	}
 	v, err := decodeValue[T](s.m.codec, key, raw)
 	return v, true, err
@@ -245,11 +274,11 @@ var errLateLoad = fmt.Errorf("%w: session first used after it, so the response h
 // the removal is not saved.
 func Pop[T any](s *Session, key string) (T, bool, error) {
 	s.lock()
-	raw, ok := s.st.values.get(key)
-	if !ok {
+	raw, ok, err := s.st.values.get(key)
+	if !ok || err != nil {
 		s.unlock()
 		var zero T
-		return zero, false, nil
+		return zero, ok, err
 	}
 	v, err := decodeValue[T](s.m.codec, key, raw)
 	if err != nil {
@@ -296,7 +325,9 @@ func (s *Session) Delete(key string) {
 
 // Has reports whether key is in the session.
 func (s *Session) Has(key string) bool {
-	_, ok := s.raw(key)
+	s.lock()
+	defer s.unlock()
+	_, ok := s.st.values.find(key)
 	return ok
 }
 
@@ -389,7 +420,8 @@ func (s *Session) IsNew() bool {
 
 // Info describes the cookie the session was loaded from: the key that
 // sealed it, whether that key is still primary, when it was issued and when
-// it expires, and whether it was compressed. For a new session it is the
+// it expires. Info.Compressed is always false for a session: its values are
+// compressed one by one, never as a whole. For a new session it is the
 // zero Info. Saving the session does not change it.
 func (s *Session) Info() Info {
 	s.lock()

@@ -357,7 +357,9 @@ func hdSeen(v string) string {
 // to 6·pos+5, so it may touch two bytes:
 //
 //   - the count prefix ("3."): a bad count, or a valid other count, which
-//     changes the associated data: ErrMalformed, ErrAuthFailed;
+//     changes the associated data: ErrMalformed, ErrAuthFailed; or, when
+//     the '.' is altered, a value that starts with the digits, whose first
+//     byte is then no version: ErrUnsupportedVersion;
 //   - byte 0, the version: ErrUnsupportedVersion, or ErrAuthFailed when only
 //     the flag bits of byte 1 that share the character changed;
 //   - bytes 2 to 5, the key ID: ErrUnknownKey, ErrKeyDisabled, or
@@ -365,7 +367,7 @@ func hdSeen(v string) string {
 //   - the rest (flags, nonce, times, body, tag): ErrAuthFailed.
 func hdRegion(pos int) []error {
 	if pos < 0 {
-		return []error{ErrMalformed, ErrAuthFailed}
+		return []error{ErrMalformed, ErrUnsupportedVersion, ErrAuthFailed}
 	}
 	first, last := 6*pos/8, (6*pos+5)/8
 	switch {
@@ -398,7 +400,7 @@ func hdModelFor(e *hdEnv, vals []string) hdModel {
 	// The model against the standard library's decoder, on the intact text.
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(strings.Join(md.parts, ""))
 	if err != nil || raw[0] != formatVersion || md.keys[KeyID(binary.BigEndian.Uint32(raw[2:6]))] != KeyPrimary {
-		panic(fmt.Sprintf("intact cookie does not decode to version 1 under the primary key: %v", err))
+		panic(fmt.Sprintf("intact cookie does not decode to version 2 under the primary key: %v", err))
 	}
 	return md
 }

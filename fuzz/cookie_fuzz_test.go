@@ -196,7 +196,7 @@ func hdSeeds(tb testing.TB) (headers []string, three, other3 []string) {
 
 // hdJunk are seeds without a sealed value.
 var hdJunk = []string{"", "session=", `session=""`, "session=3.x; session.1=y; session.2=z",
-	"a=1; session.1=x", "session=AQAAAAAB", "session; session.9=x; session.10=y"}
+	"a=1; session.1=x", "session=AgAAAAAB", "session=AQAAAAAB", "session; session.9=x; session.10=y"}
 
 // FuzzLoadHeader loads arbitrary Cookie headers with Manager.LoadHeader.
 // It must never panic; a load either succeeds, with a new empty session

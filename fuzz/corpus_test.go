@@ -19,6 +19,7 @@ var corpusTargets = []struct {
 	{"FuzzParseKeyring", []string{"string"}},
 	{"FuzzLoadHeader", []string{"string"}},
 	{"FuzzMiddleware", []string{"string", "string", "byte"}},
+	{"FuzzSessionPayload", []string{"[]byte"}},
 }
 
 func TestCorpus(t *testing.T) {

@@ -1,6 +1,6 @@
 // Package fuzz holds the fuzz targets for cookiesession. It has no code of
-// its own: the targets are in fuzz_test.go, keyring_fuzz_test.go and
-// cookie_fuzz_test.go, the
+// its own: the targets are in fuzz_test.go, keyring_fuzz_test.go,
+// cookie_fuzz_test.go and payload_fuzz_test.go, the
 // independent decoder written from SPEC.md that they check against is in
 // spec_test.go, and the check of the committed corpus is in corpus_test.go.
 // They use the library only through its public API.
@@ -17,7 +17,7 @@
 //     so that the checks after authentication (flags, expiry, DEFLATE,
 //     deserialization) are fuzzed too.
 //   - FuzzSealOpen seals a struct built from the fuzz inputs, with compression
-//     on (threshold 1) and off, and requires that it opens to an equal value
+//     on (Options.Compress, threshold 1) and off, and requires that it opens to an equal value
 //     with the expected key and expiry, that the spec decoder reads the same
 //     payload, and that it does not open under another cookie name.
 //   - FuzzParseKeyring parses arbitrary keyring text. Text that parses must
@@ -29,6 +29,14 @@
 //     the sentinels, and a session that loads must be either new and empty
 //     or authentic: exactly one of the sessions the test sealed (single and
 //     split over several cookies), whose contents derive from its ID.
+//   - FuzzSessionPayload seals arbitrary bytes as an authentic session
+//     payload and loads it with Manager.LoadHeader, so that the fuzzer works
+//     on the decoder of SPEC.md §13 (entries, per-value compression, the
+//     inflated-size cap, minimal uvarints). The outcome must match an
+//     independent decoder of §13 in spec_test.go: the same error, or the
+//     same ID, keys and values, with a compressed value that does not
+//     inflate as stated failing only when it is read. A session that loads
+//     is sealed again and must load back to the same.
 //   - FuzzMiddleware sends arbitrary Cookie headers through the middleware.
 //     The response is always a 200, never a 500; the handler sees a new or
 //     an authentic session; and every Set-Cookie line parses and is at most
@@ -50,6 +58,7 @@
 //	go test ./fuzz -run '^$' -fuzz '^FuzzParseKeyring$' -fuzztime 10m
 //	go test ./fuzz -run '^$' -fuzz '^FuzzLoadHeader$' -fuzztime 10m -fuzzminimizetime 5s
 //	go test ./fuzz -run '^$' -fuzz '^FuzzMiddleware$' -fuzztime 10m -fuzzminimizetime 5s
+//	go test ./fuzz -run '^$' -fuzz '^FuzzSessionPayload$' -fuzztime 10m
 //
 // Each new interesting input is minimized before fuzzing goes on, for up to
 // a minute by default; the exec count stands still meanwhile. Minimization

@@ -300,7 +300,8 @@ func FuzzOpen(f *testing.F) {
 	f.Add("session", small[:40]+"\r\n"+small[40:])
 	f.Add("session", strings.NewReplacer("-", "+", "_", "/").Replace(large))
 	f.Add("session", small[:len(small)-1]+string(small[len(small)-1]^1))
-	f.Add("session", mutateRaw(f, small, func(b []byte) []byte { b[0] = 2; return b }))
+	f.Add("session", mutateRaw(f, small, func(b []byte) []byte { b[0] = 1; return b }))
+	f.Add("session", mutateRaw(f, small, func(b []byte) []byte { b[0] = 3; return b }))
 	f.Add("session", mutateRaw(f, small, func(b []byte) []byte { b[1] = 1; return b }))
 	f.Add("session", mutateRaw(f, small, func(b []byte) []byte { b[5] ^= 1; return b }))
 	f.Add("session", mutateRaw(f, small, func(b []byte) []byte { b[len(b)-1] ^= 0x80; return b }))
@@ -327,6 +328,9 @@ func FuzzOpen(f *testing.F) {
 	f.Add("session", specSeal(primaryID, 0x01, specPlaintext(in, out, deflate(f, []byte(`"`+strings.Repeat("y", maxPayload-1)+`"`))), "session"))
 	f.Add("session", specSeal(primaryID, 0x00, specPlaintext(in, out, []byte(`"`+strings.Repeat("y", maxPayload-2)+`"`)), "session"))
 	f.Add("session", specSeal(primaryID, 0x00, []byte("short"), "session"))
+	// A session payload sealed as a session, under the session's name: no
+	// Codec value, so it does not open.
+	f.Add("session", specSealKind(primaryID, 0x00, kindSession, specPlaintext(in, out, []byte(`{}`)), "session"))
 	// Bodies for the crafted path: flags byte, then body.
 	f.Add("session", "\x00{\"user\":\"bob\"}")
 	f.Add("session", "\x01"+string(deflate(f, []byte(`{"user":"bob","roles":["a","b"]}`))))
@@ -357,8 +361,8 @@ func FuzzSealOpen(f *testing.F) {
 		c     *cs.Codec
 		never bool // never compresses
 	}{
-		{"compressed", newCodec(f, kr, cs.Options{CompressThreshold: 1}), false},
-		{"uncompressed", newCodec(f, kr, cs.Options{CompressThreshold: 1, DisableCompression: true}), true},
+		{"compressed", newCodec(f, kr, cs.Options{Compress: true, CompressThreshold: 1}), false},
+		{"uncompressed", newCodec(f, kr, cs.Options{CompressThreshold: 1}), true},
 	}
 
 	f.Add("", int64(0), false, []byte(nil), "session")

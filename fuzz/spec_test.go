@@ -15,9 +15,17 @@ import (
 // This file holds an independent encoder and decoder, written from SPEC.md
 // alone, that the fuzz targets compare the library with.
 
-// specAD is the associated data of SPEC.md §4.1, with the empty purpose.
-func specAD(header []byte, name string) []byte {
+// The kinds of value of SPEC.md §4.1.
+const (
+	kindValue   = 0x01
+	kindSession = 0x02
+)
+
+// specAD is the associated data of SPEC.md §4.1 for a value of the given
+// kind, with the empty purpose.
+func specAD(header []byte, kind byte, name string) []byte {
 	ad := append([]byte(nil), header...)
+	ad = append(ad, kind)
 	ad = binary.BigEndian.AppendUint32(ad, uint32(len(name)))
 	ad = append(ad, name...)
 	return binary.BigEndian.AppendUint32(ad, 0)
@@ -30,9 +38,15 @@ func specPlaintext(iat, exp int64, body []byte) []byte {
 }
 
 // specSeal seals plaintext (times and body) under key id with the given flags
-// byte, for cookie name, with a fixed nonce. It checks nothing, so it can make
-// authenticated values that the library would never produce.
+// byte, as a Codec value for cookie name, with a fixed nonce. It checks
+// nothing, so it can make authenticated values that the library would never
+// produce.
 func specSeal(id cs.KeyID, flags byte, plaintext []byte, name string) string {
+	return specSealKind(id, flags, kindValue, plaintext, name)
+}
+
+// specSealKind is specSeal for a value of either kind.
+func specSealKind(id cs.KeyID, flags, kind byte, plaintext []byte, name string) string {
 	aead, err := chacha20poly1305.NewX(secretFor(id))
 	if err != nil {
 		panic(err)
@@ -41,10 +55,10 @@ func specSeal(id cs.KeyID, flags byte, plaintext []byte, name string) string {
 	for i := range nonce {
 		nonce[i] = byte(0xa0 + i)
 	}
-	header := []byte{0x01, flags}
+	header := []byte{0x02, flags}
 	header = binary.BigEndian.AppendUint32(header, uint32(id))
 	header = append(header, nonce...)
-	sealed := aead.Seal(header, nonce, plaintext, specAD(header, name))
+	sealed := aead.Seal(header, nonce, plaintext, specAD(header, kind, name))
 	return base64.RawURLEncoding.EncodeToString(sealed)
 }
 
@@ -56,7 +70,8 @@ type specResult struct {
 	payload []byte  // set when err is nil
 }
 
-// specOpen runs steps 1-9 of SPEC.md §6 against the fixed keyring and clock.
+// specOpen runs steps 1-9 of SPEC.md §6, for a Codec value, against the
+// fixed keyring and clock.
 func specOpen(name, text string) specResult {
 	// 1. Length.
 	if len(text) > maxText {
@@ -77,7 +92,7 @@ func specOpen(name, text string) specResult {
 		return specResult{err: cs.ErrMalformed}
 	}
 	// 3. Version.
-	if raw[0] != 0x01 {
+	if raw[0] != 0x02 {
 		return specResult{err: cs.ErrUnsupportedVersion}
 	}
 	// 4. Key lookup.
@@ -94,7 +109,7 @@ func specOpen(name, text string) specResult {
 	if err != nil {
 		panic(err)
 	}
-	plain, err := aead.Open(nil, raw[6:30], raw[30:], specAD(raw[:30], name))
+	plain, err := aead.Open(nil, raw[6:30], raw[30:], specAD(raw[:30], kindValue, name))
 	if err != nil {
 		return specResult{err: cs.ErrAuthFailed}
 	}
@@ -142,4 +157,141 @@ func specOpen(name, text string) specResult {
 		res.payload = out
 	}
 	return res
+}
+
+// specSession is what the spec decoder makes of a session payload (SPEC.md
+// §13).
+type specSession struct {
+	err     error // the sentinel of the first failing check; nil if the payload decodes
+	id      [16]byte
+	entries []specEntry
+}
+
+// specEntry is one session value.
+type specEntry struct {
+	key        string
+	value      []byte // the value, inflated if it was compressed
+	compressed bool
+	inflated   uint64 // its stated length, inflated
+	err        error  // reading a compressed value that does not inflate to its stated length
+}
+
+// specUvarint reads a uvarint of SPEC.md §13: 1 to 10 bytes, seven bits
+// each, least significant first, the high bit set on all but the last; the
+// value below 2^64; and minimal, so a last byte of zero only alone.
+func specUvarint(p []byte) (v uint64, n int, ok bool) {
+	for i := 0; i < len(p) && i < 10; i++ {
+		b := p[i]
+		if i == 9 && b > 1 {
+			return 0, 0, false
+		}
+		v |= uint64(b&0x7f) << (7 * i)
+		if b < 0x80 {
+			return v, i + 1, i == 0 || b != 0
+		}
+	}
+	return 0, 0, false
+}
+
+// specPayload decodes a session payload in the order of checks of SPEC.md
+// §13, with max as max_payload.
+func specPayload(p []byte, max int) specSession {
+	bad := specSession{err: cs.ErrMalformed}
+	switch {
+	case len(p) == 0:
+		return bad
+	case p[0] != 0x02:
+		return specSession{err: cs.ErrUnsupportedVersion}
+	case len(p) < 35:
+		return bad
+	case p[33]&0xf8 != 0, p[33]&0x01 == 0 && p[33] != 0:
+		return specSession{err: cs.ErrUnsupportedVersion}
+	}
+	var s specSession
+	copy(s.id[:], p[1:17])
+	created := int64(binary.BigEndian.Uint64(p[17:25]))
+	deadline := int64(binary.BigEndian.Uint64(p[25:33]))
+	if created < 0 || created > maxUnix || deadline < 0 || deadline > maxUnix {
+		return bad
+	}
+	pos := 34
+	if p[33]&0x04 != 0 {
+		idle, n, ok := specUvarint(p[pos:])
+		if !ok || idle == 0 || idle > 34560000 {
+			return bad
+		}
+		pos += n
+	}
+	count, n, ok := specUvarint(p[pos:])
+	pos += n
+	if !ok || count > uint64(len(p)-pos)/3 {
+		return bad
+	}
+	var total uint64
+	var stored [][]byte
+	for i := range count {
+		var e specEntry
+		klen, n, ok := specUvarint(p[pos:])
+		if !ok || klen > uint64(len(p)-pos-n) {
+			return bad
+		}
+		e.key = string(p[pos+n : pos+n+int(klen)])
+		pos += n + int(klen)
+		if i > 0 && e.key <= s.entries[i-1].key {
+			return bad
+		}
+		if pos == len(p) {
+			return bad
+		}
+		method := p[pos]
+		pos++
+		var inflated uint64
+		switch method {
+		case 0:
+		case 1:
+			if inflated, n, ok = specUvarint(p[pos:]); !ok {
+				return bad
+			}
+			pos += n
+			e.compressed = true
+		default:
+			return specSession{err: cs.ErrUnsupportedVersion}
+		}
+		vlen, n, ok := specUvarint(p[pos:])
+		if !ok || vlen > uint64(len(p)-pos-n) {
+			return bad
+		}
+		v := p[pos+n : pos+n+int(vlen)]
+		pos += n + int(vlen)
+		if !e.compressed {
+			inflated = vlen
+		} else if vlen >= inflated {
+			return bad
+		}
+		total = min(total+min(inflated, 1<<40), 1<<50)
+		e.inflated = inflated
+		s.entries = append(s.entries, e)
+		stored = append(stored, v)
+	}
+	if pos != len(p) {
+		return bad
+	}
+	if total > uint64(max) {
+		return specSession{err: cs.ErrTooLarge}
+	}
+	for i := range s.entries {
+		e := &s.entries[i]
+		if !e.compressed {
+			e.value = stored[i]
+			continue
+		}
+		src := bytes.NewReader(stored[i])
+		out, err := io.ReadAll(io.LimitReader(flate.NewReader(src), int64(e.inflated)+1))
+		if err != nil || uint64(len(out)) != e.inflated || src.Len() != 0 {
+			e.err = cs.ErrMalformed
+		} else {
+			e.value = out
+		}
+	}
+	return s
 }
