@@ -309,7 +309,11 @@ func (m *Manager) Save(w http.ResponseWriter, s *Session) error {
 // not call it for a 5xx response, and give a response that carries the
 // lines "Vary: Cookie" and "Cache-Control: private", as the middleware
 // does, if a shared cache could store it.
+//
+// A nil s panics, as every method of a nil *Session does, with a message
+// that names [Manager.Middleware].
 func (m *Manager) SetCookieHeaders(s *Session) ([]string, error) {
+	s.check()
 	if s.m != m {
 		return nil, fmt.Errorf("%w: session belongs to another Manager", ErrInvalidConfig)
 	}
