@@ -10,9 +10,10 @@ import (
 const (
 	// DefaultName is the default Config.Name when the configuration allows
 	// the __Host- prefix: Secure (Insecure false), Path "/" and no Domain.
-	// Browsers accept a __Host- cookie only from a secure origin (or
-	// http://localhost), and never one set with a Domain, so a sibling
-	// subdomain cannot plant a cookie of that name to shadow the session.
+	// Browsers accept a __Host- cookie only from a secure origin (Chrome
+	// and Firefox count http://localhost as one; Safari does not), and
+	// never one set with a Domain, so a sibling subdomain cannot plant a
+	// cookie of that name to shadow the session.
 	DefaultName = "__Host-session"
 	// DefaultPlainName is the default Config.Name when the configuration
 	// does not allow the __Host- prefix.
