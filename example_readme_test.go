@@ -6,6 +6,7 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/cookiesession/cookiesession"
@@ -13,9 +14,10 @@ import (
 
 // The code blocks of README.md are the regions between "readme:begin" and
 // "readme:end" below; TestReadmeCodeBlocks checks that they agree, so every
-// block in README compiles. These examples have no Output comment, so they
-// are compiled but not run: they would wait for requests or read the
-// environment. The runnable examples in the other files check behaviour.
+// block in README compiles. Example_serverless runs; the others have no
+// Output comment, so they are compiled but not run: they would wait for
+// requests, read the environment or print random keys and times. The
+// runnable examples in the other files check behaviour.
 
 func Example_keygen() {
 	// readme:begin
@@ -83,7 +85,14 @@ func Example_serverless() {
 		// readme:end
 		return setCookies, nil
 	}
-	_, _ = handle(context.Background(), nil)
+	setCookies, err := handle(context.Background(), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	name, rest, _ := strings.Cut(setCookies[0], "=")
+	_, attrs, _ := strings.Cut(rest, ";")
+	fmt.Printf("%d cookie: %s=...;%s\n", len(setCookies), name, attrs)
+	// Output: 1 cookie: __Host-session=...; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=1209600
 }
 
 func Example_codec() {

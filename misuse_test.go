@@ -11,29 +11,41 @@ import (
 )
 
 // A handler that the middleware does not wrap gets a nil session from
-// FromContext; every method panics with a message naming the middleware.
+// FromContext; every method, and Manager.Save or SetCookieHeaders given it,
+// panics with a message naming the middleware.
 func TestNoSessionPanics(t *testing.T) {
+	kr, _ := NewKeyring(testKey(t, 1, 1))
+	m, err := New(kr, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var s *Session = FromContext(t.Context())
 	if s != nil {
 		t.Fatal("FromContext found a session in a bare context")
 	}
 	for name, use := range map[string]func(){
-		"Get":       func() { Get[int](s, "n") },
-		"GetOr":     func() { GetOr(s, "n", 0) },
-		"Pop":       func() { Pop[int](s, "n") },
-		"Set":       func() { s.Set("n", 1) },
-		"Delete":    func() { s.Delete("n") },
-		"Has":       func() { s.Has("n") },
-		"Keys":      func() { s.Keys() },
-		"Clear":     func() { s.Clear() },
-		"Destroy":   func() { s.Destroy() },
-		"Renew":     func() { s.Renew() },
-		"ID":        func() { s.ID() },
-		"SetExpiry": func() { s.SetExpiry(Expiry{}) },
-		"Expiry":    func() { s.Expiry() },
-		"AddFlash":  func() { s.AddFlash("info", "hi") },
-		"Flashes":   func() { s.Flashes() },
-		"zero":      func() { new(Session).Set("n", 1) },
+		"Get":                      func() { Get[int](s, "n") },
+		"GetOr":                    func() { GetOr(s, "n", 0) },
+		"Pop":                      func() { Pop[int](s, "n") },
+		"Set":                      func() { s.Set("n", 1) },
+		"Delete":                   func() { s.Delete("n") },
+		"Has":                      func() { s.Has("n") },
+		"Keys":                     func() { s.Keys() },
+		"Clear":                    func() { s.Clear() },
+		"Destroy":                  func() { s.Destroy() },
+		"Renew":                    func() { s.Renew() },
+		"ID":                       func() { s.ID() },
+		"SetExpiry":                func() { s.SetExpiry(Expiry{}) },
+		"Expiry":                   func() { s.Expiry() },
+		"AddFlash":                 func() { s.AddFlash("info", "hi") },
+		"Flashes":                  func() { s.Flashes() },
+		"Len":                      func() { s.Len() },
+		"IsNew":                    func() { s.IsNew() },
+		"Info":                     func() { s.Info() },
+		"ResetExpiry":              func() { s.ResetExpiry() },
+		"zero":                     func() { new(Session).Set("n", 1) },
+		"Manager.SetCookieHeaders": func() { m.SetCookieHeaders(s) },
+		"Manager.Save":             func() { m.Save(httptest.NewRecorder(), s) },
 	} {
 		func() {
 			defer func() {
