@@ -86,7 +86,7 @@ func (e *entry) value() ([]byte, error) {
 	}
 	v, err := inflateExact(e.z, e.n)
 	if err != nil {
-		return nil, fmt.Errorf("session value %.32q: %w", e.key, err)
+		return nil, fmt.Errorf("%w (session value %.32q)", err, e.key)
 	}
 	e.val = v
 	return v, nil
