@@ -182,7 +182,7 @@ func (s *Session) unlockChanged() error {
 		return nil
 	}
 	if returned && r != nil {
-		err := fmt.Errorf("%w: session changed after the handler returned (%s %s)", ErrHeaderWritten, r.Method, r.URL.Path)
+		err := fmt.Errorf("%w: session changed after the handler returned", ErrHeaderWritten)
 		s.m.hook(r, err)
 		return err
 	}
