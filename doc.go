@@ -1,7 +1,8 @@
 // Package cookiesession keeps web sessions in cookies, with no server-side
-// store. Session data is serialized, compressed, and sealed with
-// XChaCha20-Poly1305 under a rotating keyring; the expiry is sealed inside,
-// so a replayed old cookie stops working on time even if a browser keeps it.
+// store. Session data is serialized (large values compressed, each on its
+// own) and sealed with XChaCha20-Poly1305 under a rotating keyring; the
+// expiry is sealed inside, so a replayed old cookie stops working on time
+// even if a browser keeps it.
 //
 // # Sessions
 //

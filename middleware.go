@@ -179,7 +179,7 @@ func (rw *responseWriter) finish() {
 	s.returned = true // from now on, a change reports itself
 	s.mu.Unlock()
 	if late && rw.status < 500 && rw.failed == nil {
-		rw.m.hook(rw.r, fmt.Errorf("%w: %s %s", ErrHeaderWritten, rw.r.Method, rw.r.URL.Path))
+		rw.m.hook(rw.r, fmt.Errorf("%w: session changed after the response header was sent", ErrHeaderWritten))
 	}
 }
 

@@ -149,7 +149,9 @@ func (v oracleVictim) observe(q string) int {
 }
 
 // attack guesses the token, n hex digits, one at a time, adaptively, and
-// returns the guess and the number of requests it made.
+// returns the guess and the number of requests it made. Every search term
+// it sends ends with fill, which can make the stored term long enough to
+// be compressed.
 //
 // For each candidate digit c it compares two requests that hold the same
 // bytes: known+c+pad, where a right c extends the match with the token,
@@ -161,7 +163,7 @@ func (v oracleVictim) observe(q string) int {
 // costs more than the literals it replaces) longer; the attacker stops
 // when one candidate stands out by a margin, or after maxRounds, and then
 // picks at random among the ones furthest out.
-func attack(v oracleVictim, rng *rand.Rand, n int) (string, int) {
+func attack(v oracleVictim, rng *rand.Rand, n int, fill string) (string, int) {
 	const (
 		hexDigits = "0123456789abcdef"
 		minRounds = 4
@@ -176,7 +178,7 @@ func attack(v oracleVictim, rng *rand.Rand, n int) (string, int) {
 		for round := range maxRounds {
 			pad := oraclePad(rng)
 			for i, c := range hexDigits {
-				scores[i] += v.observe(known+string(c)+pad) - v.observe(known+pad+string(c))
+				scores[i] += v.observe(known+string(c)+pad+fill) - v.observe(known+pad+string(c)+fill)
 				requests += 2
 			}
 			var stands bool
@@ -242,25 +244,38 @@ func TestCompressionOracle(t *testing.T) {
 	// or more comes with probability 16^-4 (1.5e-5); maxSame digits or more
 	// in place with probability under 1e-4.
 	maxSame := chanceBound(digits, 1.0/16, 1e-4)
+	// A search term this long is over the value compression threshold.
+	long := strings.Repeat("x", DefaultValueCompressThreshold+100)
 	tests := []struct {
 		name   string
 		shared bool
+		fill   string
 	}{
 		// The default: the token, the cart and the search term are separate
 		// values, each compressed (if at all) on its own, so no length
 		// depends on how the search term compresses against the token.
-		{"separate values (default Config)", false},
+		{"separate values (default Config)", false, ""},
+		// The same, with search terms that the attacker makes long enough
+		// to be compressed: on their own, still.
+		{"separate values, search term compressed (default Config)", false, long},
 		// The residual risk, documented in SPEC.md §11 and README: one value
 		// that holds both the secret and the attacker's data is compressed
 		// as one, and leaks. The attack must recover the token here, or
-		// the test above would show nothing.
-		{"token and search term in one value", true},
+		// the tests above would show nothing.
+		{"token and search term in one value", true, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(12, 1))
 			v := newOracleVictim(t, rng, tt.shared)
-			guess, requests := attack(v, rng, digits)
+			if tt.fill != "" {
+				// The long term is stored compressed, or the cookie would
+				// grow by more than its length.
+				if grew := v.observe(tt.fill) - v.observe(""); grew >= len(tt.fill) {
+					t.Fatalf("a search term of %d bytes grew the cookie by %d: not compressed", len(tt.fill), grew)
+				}
+			}
+			guess, requests := attack(v, rng, digits, tt.fill)
 			got := commonPrefix(guess, v.token)
 			same := 0
 			for i := range guess {

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -235,5 +238,70 @@ func TestUvarint(t *testing.T) {
 		if v != tt.want || n != tt.n {
 			t.Errorf("uvarint(%x) = %d, %d; want %d, %d", tt.in, v, n, tt.want, tt.n)
 		}
+	}
+}
+
+// A compressed value whose stated length lies: it states a few KiB but
+// inflates to 8 MiB. The session loads, since nothing is inflated then;
+// other values read as usual without inflating it; reading it inflates at
+// most its stated length plus one byte, and fails with ErrMalformed, every
+// time; and saving the session writes its stored bytes back unchanged.
+func TestLyingCompressedValue(t *testing.T) {
+	var hooked []error
+	e := stNew(t, Config{MaxSize: 16384, MaxChunks: 10,
+		ErrorHook: func(_ *http.Request, err error) { hooked = append(hooked, err) }})
+	m := e.m
+	z := deflate(t, make([]byte, 8<<20))
+	stated := len(z) + 1 // the least length that passes §13.4 step 8f
+	header := m.names[0] + "=" + hdSealRaw(t, m, vHead.encode(plainEntry("n", "7"), pe{"zbomb", entryDeflate, uint64(stated), z}))
+	var readErr error
+	var allocated uint64
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := FromContext(r.Context())
+		before := inflates.Load()
+		if n, ok, err := Get[int](s, "n"); n != 7 || !ok || err != nil {
+			t.Errorf("Get n: %v %v %v", n, ok, err)
+		}
+		if n := inflates.Load() - before; n != 0 {
+			t.Errorf("reading a small value inflated %d times", n)
+		}
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		for range 2 {
+			_, _, readErr = Get[[]byte](s, "zbomb")
+		}
+		runtime.ReadMemStats(&m1)
+		allocated = m1.TotalAlloc - m0.TotalAlloc
+		t.Logf("reading it twice: %v; %d bytes allocated", readErr, allocated)
+		if err := s.Set("n", 8); err != nil {
+			t.Error(err)
+		}
+	}))
+	r := httptest.NewRequest(http.MethodPost, "/", nil)
+	r.Header.Set("Cookie", header)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusOK || len(hooked) != 0 {
+		t.Fatalf("status %d, ErrorHook got %v; want 200 and nothing", w.Code, hooked)
+	}
+	if !errors.Is(readErr, ErrMalformed) || !wrapsOne(readErr) {
+		t.Fatalf("Get of the lying value: error %v, want ErrMalformed", readErr)
+	}
+	if msg := readErr.Error(); !strings.HasPrefix(msg, "cookiesession: ") || strings.Count(msg, "cookiesession") != 1 {
+		t.Errorf("error text %q does not name the package once, first", msg)
+	}
+	// Two reads of a value that states about 8 KiB, against 8 MiB if the
+	// cap did not hold.
+	if allocated > 1<<20 {
+		t.Errorf("reading the lying value twice allocated %d bytes", allocated)
+	}
+	var pairs []string
+	for _, c := range w.Result().Cookies() {
+		pairs = append(pairs, c.Name+"="+c.Value)
+	}
+	back := stLoad(t, m, strings.Join(pairs, "; "))
+	i, ok := back.st.values.find("zbomb")
+	if !ok || !bytes.Equal(back.st.values[i].z, z) || back.st.values[i].n != stated {
+		t.Fatalf("saved again, the lying value is not stored as it was")
 	}
 }

@@ -86,7 +86,7 @@ func (e *entry) value() ([]byte, error) {
 	}
 	v, err := inflateExact(e.z, e.n)
 	if err != nil {
-		return nil, fmt.Errorf("session value %.32q: %w", e.key, err)
+		return nil, fmt.Errorf("%w (session value %.32q)", err, e.key)
 	}
 	e.val = v
 	return v, nil
@@ -182,7 +182,7 @@ func (s *Session) unlockChanged() error {
 		return nil
 	}
 	if returned && r != nil {
-		err := fmt.Errorf("%w: session changed after the handler returned (%s %s)", ErrHeaderWritten, r.Method, r.URL.Path)
+		err := fmt.Errorf("%w: session changed after the handler returned", ErrHeaderWritten)
 		s.m.hook(r, err)
 		return err
 	}

@@ -16,7 +16,7 @@
 // It is a module of its own, so that "go test ./..." in the root does not
 // run it; .ci/run does:
 //
-//	cd fleet && go test -count=1 -v ./...
+//	cd fleet && go test -count=1 -timeout 5m -v ./...
 //
 // It builds the demo and the cookiesession command with the go command in
 // PATH, and takes about 40 seconds.

@@ -1,8 +1,9 @@
 // Package fuzz holds the fuzz targets for cookiesession. It has no code of
-// its own: the targets are in fuzz_test.go, keyring_fuzz_test.go,
-// cookie_fuzz_test.go and payload_fuzz_test.go, the
-// independent decoder written from SPEC.md that they check against is in
-// spec_test.go, and the check of the committed corpus is in corpus_test.go.
+// its own: the targets are in codec_fuzz_test.go, keyring_fuzz_test.go,
+// cookie_fuzz_test.go and payload_fuzz_test.go, their fixed keys, clock and
+// limits in helpers_test.go, the independent decoder written from SPEC.md
+// that they check against in spec_test.go, and the check of the committed
+// corpus in corpus_test.go.
 // They use the library only through its public API.
 //
 // The targets are:

@@ -38,7 +38,7 @@ func inspect(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fu
 	var kr *cookiesession.Keyring
 	var err error
 	if *keysFile != "" {
-		kr, err = readKeyring(*keysFile, nil)
+		kr, _, err = readKeyring(*keysFile, nil)
 	} else if text := getenv(keysEnv); text != "" {
 		if kr, err = cookiesession.ParseKeyring(text); err != nil {
 			err = fmt.Errorf("$%s: %w", keysEnv, err)

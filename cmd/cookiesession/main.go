@@ -26,7 +26,8 @@
 // reads a keyring from the file, or from standard input, and prints the
 // changed keyring on standard output, or writes it with -o. Without a step
 // it adds a new primary key and keeps the old primary as decrypt-only, which
-// suits a single instance.
+// suits a single instance. The output holds the keys alone: comments in
+// the input are not kept, and rotate says so on standard error.
 //
 // With several instances, rotate in one step with a scheduled promotion:
 //
@@ -78,8 +79,7 @@
 // any. Prefer standard input: a cookie in the arguments shows up in ps and
 // in the shell's history, and it is a live session. It may be a bare value,
 // read as the value of the cookie -name names, or a whole Cookie header such
-// as
-// "session=2.AQ...; session.1=xY...; theme=dark", which may carry a session
+// as "session=2.AQ...; session.1=xY...; theme=dark", which may carry a session
 // split over several cookies. -name defaults to the library's default,
 // "__Host-session", or to "session" for a header that names cookies but not
 // "__Host-session". A leading "Cookie:" is ignored, as is the
@@ -88,8 +88,8 @@
 // authentication means the cookie was altered, or the -name or -purpose
 // differ from the application's: the seal cannot tell which. -purpose must
 // match the application's Options.Purpose, and -max-chunks (default 10, the
-// most the library allows) bounds how many cookies one session may span. inspect reads values
-// as JSON, the library's default serializer.
+// most the library allows) bounds how many cookies one session may span.
+// inspect reads values as JSON, the library's default serializer.
 //
 // # Exit status
 //
@@ -102,6 +102,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -229,27 +230,28 @@ func keygen(args []string, stdout, stderr io.Writer) int {
 }
 
 // readKeyring parses the keyring in the file path names, or on stdin if
-// path is empty.
-func readKeyring(path string, stdin io.Reader) (*cookiesession.Keyring, error) {
+// path is empty; commented reports whether the text held a comment.
+func readKeyring(path string, stdin io.Reader) (kr *cookiesession.Keyring, commented bool, err error) {
 	src, r := "standard input", stdin
 	if path != "" {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		defer f.Close()
 		src, r = path, f
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", src, err)
+		return nil, false, fmt.Errorf("reading %s: %w", src, err)
 	}
 	if len(data) > maxInput {
-		return nil, fmt.Errorf("%s: over %d bytes, not a keyring", src, maxInput)
+		return nil, false, fmt.Errorf("%s: over %d bytes, not a keyring", src, maxInput)
 	}
-	kr, err := cookiesession.ParseKeyring(string(data))
+	kr, err = cookiesession.ParseKeyring(string(data))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", src, err)
+		return nil, false, fmt.Errorf("%s: %w", src, err)
 	}
-	return kr, nil
+	// No entry holds a '#' (SPEC.md §10.1): every one starts a comment.
+	return kr, bytes.IndexByte(data, '#') >= 0, nil
 }

@@ -237,6 +237,40 @@ func TestRotateErrors(t *testing.T) {
 	}
 }
 
+// The keyring text's comments cannot survive Marshal: rotate says so on
+// standard error, and only when the input had one.
+func TestRotateComments(t *testing.T) {
+	in := testKeyring(t)
+	const note = "the comments of the input keyring are not in the output"
+	tests := []struct {
+		name, stdin string
+		args        []string
+		note        bool
+	}{
+		{"none", in, nil, false},
+		{"own line", "# production keys\n" + in + "\n", nil, true},
+		{"after an entry", strings.Replace(in, ",", " # the primary\n", 1), []string{"-add"}, true},
+		{"schedule", "# old schedule\n" + in, []string{"-schedule", "10m"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCmd(nil, tt.stdin, append([]string{"rotate"}, tt.args...)...)
+			if r.code != exitOK {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+			if got := strings.Contains(r.stderr, note); got != tt.note {
+				t.Errorf("note on stderr: %v, want %v; stderr %q", got, tt.note, r.stderr)
+			}
+			if strings.Contains(r.stdout, "production") || strings.Contains(r.stdout, "the primary") || strings.Contains(r.stdout, "old schedule") {
+				t.Errorf("stdout has an input comment: %q", r.stdout)
+			}
+			if _, err := cookiesession.ParseKeyring(r.stdout); err != nil {
+				t.Errorf("output does not parse: %v", err)
+			}
+		})
+	}
+}
+
 func TestUsage(t *testing.T) {
 	tests := []struct {
 		name string

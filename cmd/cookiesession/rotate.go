@@ -91,7 +91,7 @@ func rotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail(stderr, cmd, exitUsage, "-lifetime %v: give a duration from 1s to 400 days (9600h)", *lifetime)
 	}
 
-	kr, err := readKeyring(*file, stdin)
+	kr, commented, err := readKeyring(*file, stdin)
 	if err != nil {
 		return fail(stderr, cmd, exitUsage, "%v", err)
 	}
@@ -144,6 +144,10 @@ func rotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail(stderr, cmd, exitFail, "%v", err)
 	}
 	fmt.Fprintf(stderr, "cookiesession rotate: %s\n", msg)
+	if commented {
+		// Marshal writes keys only: say so, rather than drop them unseen.
+		fmt.Fprintln(stderr, "cookiesession rotate: the comments of the input keyring are not in the output; add back the ones still true")
+	}
 	return exitOK
 }
 

@@ -78,6 +78,25 @@ func TestKeysFile(t *testing.T) {
 	})
 }
 
+// -keys-file wins over COOKIESESSION_KEYS_FILE, which is used without it.
+func TestKeysFileSetting(t *testing.T) {
+	saved := *keysFile
+	t.Cleanup(func() { *keysFile = saved })
+	tests := []struct{ flag, env, want string }{
+		{"", "", ""},
+		{"", "/run/secrets/env-keys", "/run/secrets/env-keys"},
+		{"/etc/keys", "", "/etc/keys"},
+		{"/etc/keys", "/run/secrets/env-keys", "/etc/keys"},
+	}
+	for _, tt := range tests {
+		*keysFile = tt.flag
+		t.Setenv("COOKIESESSION_KEYS_FILE", tt.env)
+		if got := keysFileSetting(); got != tt.want {
+			t.Errorf("-keys-file %q, COOKIESESSION_KEYS_FILE %q: %q, want %q", tt.flag, tt.env, got, tt.want)
+		}
+	}
+}
+
 func TestKeyringSettings(t *testing.T) {
 	dir := t.TempDir()
 	good, bad := filepath.Join(dir, "good"), filepath.Join(dir, "bad")

@@ -96,6 +96,11 @@ func (j *JWT) Verify(token string) (claims map[string]any, exp time.Time, err er
 	if len(token) > MaxValueLen {
 		return nil, time.Time{}, fmt.Errorf("jwt: %w: %d bytes", ErrTooLarge, len(token))
 	}
+	// A base64 decoder skips CR and LF, so a token with one inside its
+	// signature would be another spelling of a signed token: refuse it.
+	if strings.ContainsAny(token, "\r\n") {
+		return nil, time.Time{}, fmt.Errorf("jwt: %w: CR or LF in the token", ErrMalformed)
+	}
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
 		return nil, time.Time{}, fmt.Errorf("jwt: %w: %d parts, not 3", ErrMalformed, len(parts))

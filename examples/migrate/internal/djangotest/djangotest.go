@@ -29,7 +29,13 @@ const (
 // SessionMiddleware with the signed_cookies engine, Django's own verdict on
 // each, and its settings. The valid ones hold visits 41 and user "ada".
 type Cookies struct {
-	Plain, Compressed, Expired, Tampered, Wrongkey string
+	// Plain is the valid session, not compressed; Compressed, the same
+	// with a long note, zlib-compressed ("." prefix).
+	Plain, Compressed string
+	// Expired is Plain signed SESSION_COOKIE_AGE + 60 seconds before now;
+	// Tampered, Plain with its payload replaced (visits 4100) under the
+	// same signature; Wrongkey, Plain signed with OtherSecret.
+	Expired, Tampered, Wrongkey string
 	// Accepts says, for each cookie above by its JSON name, whether
 	// Django itself loads it at the signing time.
 	Accepts map[string]bool

@@ -196,18 +196,19 @@ func Handler(m *cookiesession.Manager) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /visits", func(w http.ResponseWriter, r *http.Request) {
 		s := cookiesession.FromContext(r.Context())
-		n, _, err := cookiesession.Get[int](s, "visits")
-		if err == nil {
-			err = s.Set("visits", n+1)
-		}
-		if err != nil {
+		// A legacy visits that is not a whole number (a Django string, a
+		// JWT fraction) counts as 0; GetOr reports it to ErrorHook. Failing
+		// instead would save nothing, and the legacy cookie would fail
+		// every request until it expired.
+		n := cookiesession.GetOr(s, "visits", 0) + 1
+		if err := s.Set("visits", n); err != nil {
 			slog.Error("visits", "err", err)
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		fmt.Fprintf(w, "You have visited this page %d times.\n", n+1)
+		fmt.Fprintf(w, "You have visited this page %d times.\n", n)
 	})
 	return m.Middleware(mux)
 }
