@@ -100,6 +100,71 @@ func sealedFixture(b *testing.B, size string) (testSetup, string) {
 	return s, v
 }
 
+// BenchmarkScalar decodes and encodes the values a handler touches on most
+// requests, with the typed fast paths (path=fast) and with encoding/json
+// (path=json), which they must equal: compare with benchstat -col /path.
+func BenchmarkScalar(b *testing.B) {
+	c := jsonCodec(b)
+	token := "q3Vd8-LrT0xZ1mKcW_7bNf4pYhA2sEjG9uOiR6tXlCk"
+	cases := []struct {
+		typ        string
+		value      any
+		fast, slow func(*testing.B, []byte) func() error
+	}{
+		{"string", token, decodeBench[string](c, true), decodeBench[string](c, false)},
+		{"int64", int64(48213977), decodeBench[int64](c, true), decodeBench[int64](c, false)},
+		{"bool", true, decodeBench[bool](c, true), decodeBench[bool](c, false)},
+		{"float64", 1234.5, decodeBench[float64](c, true), decodeBench[float64](c, false)},
+	}
+	for _, tc := range cases {
+		raw, err := JSONSerializer{}.Marshal(tc.value)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, path := range []string{"fast", "json"} {
+			b.Run("op=decode/type="+tc.typ+"/path="+path, func(b *testing.B) {
+				decode := tc.fast(b, raw)
+				if path == "json" {
+					decode = tc.slow(b, raw)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := decode(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("op=encode/type="+tc.typ+"/path="+path, func(b *testing.B) {
+				encode := c.marshalValue
+				if path == "json" {
+					encode = JSONSerializer{}.Marshal
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := encode(tc.value); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// decodeBench returns a decoder into a T: unmarshalValue, after checking
+// that its fast path takes raw, or encoding/json.
+func decodeBench[T any](c *Codec, fast bool) func(b *testing.B, raw []byte) func() error {
+	return func(b *testing.B, raw []byte) func() error {
+		if !fast {
+			return func() error { _, err := unmarshalSlow[T](c, raw); return err }
+		}
+		var v T
+		if !decodeScalar(raw, &v) {
+			b.Fatalf("the fast path does not take %q", raw)
+		}
+		return func() error { _, err := unmarshalValue[T](c, raw); return err }
+	}
+}
+
 // BenchmarkRequest is one request's session work, without HTTP: load the
 // session from its Cookie header, read the small "csrf" key, store a small
 // key, and make the Set-Cookie lines. On the large session (a 150-item

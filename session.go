@@ -255,8 +255,8 @@ func GetOr[T any](s *Session, key string, def T) T {
 
 // decodeValue decodes the stored value of key into a T.
 func decodeValue[T any](c *Codec, key string, raw []byte) (T, error) {
-	var v T
-	if err := c.unmarshal(raw, &v); err != nil {
+	v, err := unmarshalValue[T](c, raw)
+	if err != nil {
 		var zero T
 		return zero, fmt.Errorf("%w: key %q as %T: %w", ErrValueType, key, v, err)
 	}
@@ -300,7 +300,7 @@ func Pop[T any](s *Session, key string) (T, bool, error) {
 // middleware also reports it to Config.ErrorHook.
 func (s *Session) Set(key string, value any) error {
 	s.check()
-	raw, err := s.m.codec.ser.Marshal(value)
+	raw, err := s.m.codec.marshalValue(value)
 	if err != nil {
 		return fmt.Errorf("cookiesession: serialize session value %q: %w", key, err)
 	}

@@ -28,6 +28,9 @@ type codecOps struct {
 	// result returns what the last decode produced, as encoding/json
 	// decodes JSON into an any, for the tests.
 	result func() (map[string]any, error)
+	// cookies, if not nil, returns how many cookies the last encode
+	// stored: cookiesession splits a session that does not fit one.
+	cookies func() int
 }
 
 // codecLib is one library, or one way of using it.
@@ -46,6 +49,11 @@ var codecLibs = []codecLib{
 	{"codec", "Codec.Seal/Open of the whole session as one json.RawMessage", codecOpsFor(nil)},
 	{"codec-raw", "Codec.Seal/Open with a pass-through Serializer: the codec without serialization", codecOpsFor(rawSerializer{})},
 	{"floor", "XChaCha20-Poly1305 seal/open of the fixture's JSON bytes + base64url, reused buffers", floorOps},
+	{"cookiesession-typed", "encode: Session.Set of the CSRF token as a string + SetCookieHeaders; decode: LoadHeader + Get of every key into its Go type", typedSessionOps},
+	{"jwt", "golang-jwt/jwt v5: HS256 over jwt.MapClaims of the values and exp; decode: ParseWithClaims into MapClaims", tokenOps(func(testing.TB) tokenCodec { return newJWTCodec() })},
+	{"jwt-struct", "the same with a claims struct per session shape (the session's fields + jwt.RegisteredClaims)", structTokenOps(false)},
+	{"jwe", "go-jose v4: compact JWE (dir, A256GCM) of the JSON of the values and exp; decode: decrypt + json.Unmarshal into map[string]any", tokenOps(newJWECodec)},
+	{"jwe-struct", "the same with the claims struct", structTokenOps(true)},
 }
 
 // BenchmarkCodec encodes each session into cookies and decodes it again,
@@ -77,6 +85,9 @@ func BenchmarkCodec(b *testing.B) {
 						}
 					}
 					b.ReportMetric(float64(wire), "wire-bytes")
+					if ops.cookies != nil {
+						b.ReportMetric(float64(ops.cookies()), "cookies")
+					}
 				})
 			}
 		}
@@ -204,7 +215,8 @@ func sessionDecodeOps(tb testing.TB, m *cookiesession.Manager, encode func() (in
 		return nil
 	}
 	return codecOps{
-		encode: encode,
+		encode:  encode,
+		cookies: func() int { return countCookies(*lines) },
 		decode: func() error {
 			var err error
 			if s, err = m.LoadHeader(ctx, header); err != nil {

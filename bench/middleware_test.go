@@ -34,6 +34,8 @@ var reqLibs = []struct {
 }{
 	{"gorilla", gorillaReqLib},
 	{"cookiesession", csReqLib},
+	{"jwt", tokenReqLib(func(testing.TB) tokenCodec { return newJWTCodec() })},
+	{"jwe", tokenReqLib(newJWECodec)},
 }
 
 // BenchmarkMiddleware serves each kind of request for each session size.

@@ -1,20 +1,27 @@
 #!/bin/sh
-# Runs the benchmark suite against gorilla/securecookie and gorilla/sessions,
-# saves the raw results, and prints benchstat tables that put the libraries
-# side by side.
+# Runs the benchmark suite against gorilla/securecookie, gorilla/sessions,
+# golang-jwt/jwt and go-jose JWE, saves the raw results, and prints every
+# table of BENCHMARKS.md: benchstat tables that put the libraries side by
+# side, then the targets of issue 12 with the ratios of this run.
 #
 #	./run.sh [results-file]
 #
-# Environment: COUNT (default 10) runs of each benchmark; BENCHTIME
-# (default: go test's, 1s); BENCH (default .) selects benchmarks; SKIP_RUN=1
+# Environment: COUNT (default 10) rounds; BENCHTIME (default 300ms) per
+# benchmark and round; BENCH (default .) selects benchmarks; SKIP_RUN=1
 # only prints the tables of an existing results file.
-# Run it on a quiet machine: the targets are ratios within one run, but
-# noise from other processes widens every interval.
+#
+# The rounds are interleaved: each round runs every benchmark once, so that
+# a burst of load from another process spreads over all the columns instead
+# of landing on one library's ten runs. benchstat reads the result as ten
+# runs of each benchmark. Run it on a quiet machine all the same: the
+# targets are ratios within one run, but noise widens every interval.
+# The whole suite takes 8 to 10 minutes on 2 cores.
 set -eu
 
 cd "$(dirname "$0")"
 out=${1:-results.txt}
 count=${COUNT:-10}
+benchtime=${BENCHTIME:-300ms}
 
 # benchstat, installed into GOBIN (or GOPATH/bin) if it is not on PATH.
 gobin=$(go env GOBIN)
@@ -30,10 +37,18 @@ else
 fi
 
 if [ -z "${SKIP_RUN:-}" ]; then
-	set -- go test -run '^$' -bench "${BENCH:-.}" -benchmem -count "$count" -timeout 0
-	[ -z "${BENCHTIME:-}" ] || set -- "$@" -benchtime "$BENCHTIME"
-	echo "$* > $out" >&2
-	"$@" >"$out.tmp"
+	bin=$(mktemp -d)
+	trap 'rm -rf "$bin"' EXIT
+	go test -c -o "$bin/bench.test" .
+	echo "$count rounds of: go test -run '^\$' -bench '${BENCH:-.}' -benchmem -benchtime $benchtime > $out" >&2
+	: >"$out.tmp"
+	i=1
+	while [ "$i" -le "$count" ]; do
+		echo "round $i of $count" >&2
+		"$bin/bench.test" -test.run '^$' -test.bench "${BENCH:-.}" -test.benchmem \
+			-test.benchtime "$benchtime" -test.count 1 -test.timeout 0 >>"$out.tmp"
+		i=$((i + 1))
+	done
 	mv "$out.tmp" "$out"
 fi
 
@@ -44,16 +59,22 @@ table() {
 }
 
 # Columns are libraries: the first named one is the baseline that the
-# others' deltas are against.
+# others' deltas are against. Each table shows the units that matter to it.
 table 'Codec: cookiesession vs gorilla/securecookie (baseline: securecookie-json)' \
-	-filter '.name:Codec' \
-	-col '/lib@(securecookie-json securecookie-gob cookiesession cookiesession-eager codec)'
+	-filter '.name:Codec .unit:(sec/op OR wire-bytes OR B/op OR allocs/op)' \
+	-col '/lib@(securecookie-json securecookie-gob cookiesession cookiesession-typed cookiesession-eager codec)'
+table 'Codec: cookiesession vs the token libraries (baseline: cookiesession)' \
+	-filter '.name:Codec .unit:(sec/op OR wire-bytes OR allocs/op)' \
+	-col '/lib@(cookiesession cookiesession-typed jwt jwt-struct jwe jwe-struct)'
 table 'Codec: the floor (baseline: raw XChaCha20-Poly1305 + base64url)' \
-	-filter '.name:Codec' \
+	-filter '.name:Codec .unit:(sec/op OR allocs/op)' \
 	-col '/lib@(floor codec-raw codec cookiesession)'
-table 'Requests: cookiesession middleware vs gorilla/sessions by hand (baseline: gorilla)' \
-	-filter '.name:Middleware' \
-	-col '/lib@(gorilla cookiesession)'
+table 'Requests: cookiesession middleware vs gorilla/sessions by hand and JWT/JWE behind a small middleware (baseline: gorilla)' \
+	-filter '.name:Middleware .unit:(sec/op OR wire-bytes OR allocs/op)' \
+	-col '/lib@(gorilla cookiesession jwt jwe)'
 table 'Overhead of the middleware on a request that does not use the session' \
 	-filter '.name:Overhead' \
 	-col '/handler@(bare middleware)'
+
+printf '\n## Targets (issue 12)\n\n'
+go run ./targets "$out"
