@@ -163,7 +163,7 @@ func (c *Codec) Open(name, value string, v any) (Info, error) {
 	*text = append((*text)[:0], value...)
 	buf := getBuf()
 	defer putBuf(buf)
-	payload, info, err := c.openPayload(buf, name, kindValue, *text, 0)
+	payload, info, err := c.openPayload(buf, name, kindValue, *text, 0, c.now().Unix())
 	if err != nil {
 		return info, err
 	}
@@ -281,10 +281,11 @@ func (c *Codec) appendAD(dst, header []byte, kind byte, name string, chunks int)
 }
 
 // openPayload runs the checks of SPEC.md §6 for a value of the given kind
-// that was split over chunks cookies (0 or 1: not split). The payload
+// that was split over chunks cookies (0 or 1: not split), at the time now
+// (Unix seconds, read from the codec's clock by the caller). The payload
 // it returns lives in *buf, or in another pooled buffer that it swaps into
 // *buf, so it is valid until *buf goes back to the pool. value is only read.
-func (c *Codec) openPayload(buf *[]byte, name string, kind byte, value []byte, chunks int) ([]byte, Info, error) {
+func (c *Codec) openPayload(buf *[]byte, name string, kind byte, value []byte, chunks int, now int64) ([]byte, Info, error) {
 	if err := c.checkLen(len(value)); err != nil {
 		return nil, Info{}, err
 	}
@@ -347,7 +348,7 @@ func (c *Codec) openPayload(buf *[]byte, name string, kind byte, value []byte, c
 		ExpiresAt:  time.Unix(exp, 0).UTC(),
 		Compressed: method == methodDeflate,
 	}
-	if now := c.now().Unix(); now >= exp+c.skew {
+	if now >= exp+c.skew {
 		return nil, info, fmt.Errorf("%w: at %v", ErrExpired, info.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	body := plain[timesSize:]

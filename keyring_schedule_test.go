@@ -283,7 +283,7 @@ func TestHotPathCost(t *testing.T) {
 		p := getBuf()
 		defer putBuf(p)
 		open = testing.AllocsPerRun(100, func() {
-			if _, _, err := c.openPayload(p, "session", kindValue, v, 0); err != nil {
+			if _, _, err := c.openPayload(p, "session", kindValue, v, 0, c.now().Unix()); err != nil {
 				t.Fatal(err)
 			}
 		})
