@@ -53,6 +53,7 @@ type Codec struct {
 	maxText   int
 	skew      int64 // seconds
 	now       func() time.Time
+	sysClock  bool      // now is time.Now, the default
 	rand      io.Reader // crypto/rand; tests swap in a fixed stream for vectors
 }
 
@@ -107,7 +108,7 @@ func NewCodec(kr *Keyring, opts *Options) (*Codec, error) {
 		c.skew = int64(o.ClockSkew / time.Second)
 	}
 	if c.now == nil {
-		c.now = time.Now
+		c.now, c.sysClock = time.Now, true
 	}
 	c.maxText = base64.RawURLEncoding.EncodedLen(overhead + c.max)
 	return c, nil
@@ -251,7 +252,7 @@ func (c *Codec) appendSeal(dst []byte, name string, kind byte, payload []byte, n
 	ad := c.appendAD(raw[end:end], raw[:headerSize], kind, name, chunks)
 	sealed := primary.aead.Seal(raw[:headerSize], raw[headerSize-nonceSize:headerSize], raw[headerSize:], ad)
 	*buf = sealed
-	primary.sealed()
+	primary.sealed(c.sysTime(iat))
 	return base64.RawURLEncoding.AppendEncode(dst, sealed), chunks, nil
 }
 
@@ -354,7 +355,7 @@ func (c *Codec) openPayload(buf *[]byte, name string, kind byte, value []byte, c
 	body := plain[timesSize:]
 	if method == methodNone {
 		// The text length check above already bounds body by c.max.
-		e.opened()
+		e.opened(c.sysTime(now))
 		return body, info, nil
 	}
 	out := getBuf()
@@ -365,8 +366,18 @@ func (c *Codec) openPayload(buf *[]byte, name string, kind byte, value []byte, c
 	if err != nil {
 		return nil, info, err
 	}
-	e.opened()
+	e.opened(c.sysTime(now))
 	return payload, info, nil
+}
+
+// sysTime returns now, a reading of the codec's clock in Unix seconds, if
+// that clock is the system clock, and 0 otherwise: what the key use
+// counters take (keyEntry.opened and sealed).
+func (c *Codec) sysTime(now int64) int64 {
+	if c.sysClock {
+		return now
+	}
+	return 0
 }
 
 // checkLen is step 1 of SPEC.md §6: the text length.

@@ -78,11 +78,11 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	opts := cfg.Codec
+	opts.Now = cfg.Now // nil: the codec reads time.Now, and knows it
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	opts := cfg.Codec
-	opts.Now = cfg.Now
 	codec, err := NewCodec(kr, &opts)
 	if err != nil {
 		return nil, err
@@ -193,8 +193,8 @@ func (m *Manager) load(ctx context.Context, st *state, lines []string) error {
 		}
 		return nil
 	}
-	loaded, err := m.open(&j, now)
-	if err != nil {
+	var loaded state
+	if err := m.open(&j, now, &loaded); err != nil {
 		return err
 	}
 	loaded.carried = j.carried
@@ -211,9 +211,9 @@ func (m *Manager) load(ctx context.Context, st *state, lines []string) error {
 }
 
 // open tries the candidate cookie sets in j, in the order the request sent
-// them, and returns the first that opens at now. With no duplicates there
-// is one.
-func (m *Manager) open(j *jar, now int64) (state, error) {
+// them, and fills st from the first that opens at now. With no duplicates
+// there is one. On error st holds no session.
+func (m *Manager) open(j *jar, now int64, st *state) error {
 	var firstErr error
 	attempts := 0
 	text := getBuf()
@@ -251,10 +251,10 @@ func (m *Manager) open(j *jar, now int64) (state, error) {
 					t = append(t, j.vals[i][pick[i]]...)
 				}
 				*text = t
-				st, err := m.openText(buf, t, n, now)
+				err := m.openText(buf, t, n, now, st)
 				if err == nil {
 					st.used = n
-					return st, nil
+					return nil
 				}
 				firstErr = cmp.Or(firstErr, err)
 			}
@@ -270,24 +270,25 @@ func (m *Manager) open(j *jar, now int64) (state, error) {
 			}
 		}
 	}
-	return state{}, firstErr
+	*st = state{}
+	return firstErr
 }
 
 // openText opens one assembled sealed text at now and decodes its session
-// payload.
-func (m *Manager) openText(buf *[]byte, text []byte, chunks int, now int64) (state, error) {
+// payload into st, which it clears first.
+func (m *Manager) openText(buf *[]byte, text []byte, chunks int, now int64, st *state) error {
+	*st = state{}
 	payload, info, err := m.codec.openPayload(buf, m.names[0], kindSession, text, chunks, now)
 	if err != nil {
-		return state{}, err
+		return err
 	}
-	var st state
 	if err := st.decodePayload(payload, m.codec.max); err != nil {
-		return state{}, err
+		return err
 	}
 	st.fromCookie, st.info = true, info
 	st.issued, st.expires = info.IssuedAt.Unix(), info.ExpiresAt.Unix()
 	st.oldKey = !info.Primary
-	return st, nil
+	return nil
 }
 
 // Save adds to w's header the Set-Cookie lines that s needs, if any: see
