@@ -253,7 +253,7 @@ func (c *Codec) appendSeal(dst []byte, name string, kind byte, payload []byte, n
 	sealed := primary.aead.Seal(raw[:headerSize], raw[headerSize-nonceSize:headerSize], raw[headerSize:], ad)
 	*buf = sealed
 	primary.sealed(c.sysTime(iat))
-	return base64.RawURLEncoding.AppendEncode(dst, sealed), chunks, nil
+	return appendBase64(dst, sealed), chunks, nil
 }
 
 // adLen is the length of the associated data.
