@@ -198,6 +198,37 @@ func (c *Codec) appendSeal(dst []byte, name string, kind byte, payload []byte, n
 	if len(payload) > c.max {
 		return dst, 0, fmt.Errorf("%w: payload of %d bytes is over MaxPayloadSize %d", ErrTooLarge, len(payload), c.max)
 	}
+	buf := getBuf()
+	defer putBuf(buf)
+	raw := append((*buf)[:0], make([]byte, sealPrefix)...)
+	method := byte(methodNone)
+	if kind == kindValue && c.compress && len(payload) >= c.threshold {
+		raw = appendDeflate(raw, payload)
+		if len(raw)-sealPrefix < len(payload) {
+			method = methodDeflate
+		} else {
+			raw = raw[:sealPrefix]
+		}
+	}
+	if method == methodNone {
+		raw = append(raw, payload...)
+	}
+	return c.sealIn(buf, raw, method, dst, name, kind, now, expires, split)
+}
+
+// sealPrefix is the room that sealIn needs before the body: the header and
+// the times.
+const sealPrefix = headerSize + timesSize
+
+// sealIn is appendSeal for a body that the caller wrote into raw, after
+// sealPrefix bytes of room, stored with method (methodNone or
+// methodDeflate). raw is *buf, or grew from it; sealIn seals in place, and
+// leaves *buf pointing at what it used. The body must fit MaxPayloadSize.
+func (c *Codec) sealIn(buf *[]byte, raw []byte, method byte, dst []byte, name string, kind byte, now, expires time.Time, split func(textLen int) (int, error)) ([]byte, int, error) {
+	*buf = raw
+	if len(raw)-sealPrefix > c.max {
+		return dst, 0, fmt.Errorf("%w: payload of %d bytes is over MaxPayloadSize %d", ErrTooLarge, len(raw)-sealPrefix, c.max)
+	}
 	primary := c.kr.load().primary
 	if primary == nil {
 		return dst, 0, fmt.Errorf("%w: no primary key", ErrInvalidKeyring)
@@ -210,29 +241,13 @@ func (c *Codec) appendSeal(dst []byte, name string, kind byte, payload []byte, n
 		return dst, 0, fmt.Errorf("%w: expiry %v is not after now", ErrExpired, expires.UTC().Format(time.RFC3339))
 	}
 
-	buf := getBuf()
-	defer putBuf(buf)
-	raw := (*buf)[:0]
-	raw = append(raw, formatVersion, methodNone)
-	raw = binary.BigEndian.AppendUint32(raw, uint32(primary.key.id))
-	raw = append(raw, make([]byte, nonceSize)...)
+	raw[0], raw[1] = formatVersion, method
+	binary.BigEndian.PutUint32(raw[2:6], uint32(primary.key.id))
 	if _, err := io.ReadFull(c.rand, raw[headerSize-nonceSize:headerSize]); err != nil {
 		return dst, 0, fmt.Errorf("cookiesession: read nonce: %w", err)
 	}
-	raw = binary.BigEndian.AppendUint64(raw, uint64(iat))
-	raw = binary.BigEndian.AppendUint64(raw, uint64(exp))
-	bodyStart := len(raw)
-	if kind == kindValue && c.compress && len(payload) >= c.threshold {
-		raw = appendDeflate(raw, payload)
-		if len(raw)-bodyStart < len(payload) {
-			raw[1] = methodDeflate
-		} else {
-			raw = raw[:bodyStart]
-		}
-	}
-	if raw[1] == methodNone {
-		raw = append(raw, payload...)
-	}
+	binary.BigEndian.PutUint64(raw[headerSize:], uint64(iat))
+	binary.BigEndian.PutUint64(raw[headerSize+8:], uint64(exp))
 
 	chunks := 0
 	if split != nil {
@@ -249,6 +264,7 @@ func (c *Codec) appendSeal(dst []byte, name string, kind byte, payload []byte, n
 	// ciphertext's tag takes, so sealing in place does not overwrite it.
 	end := len(raw) + tagSize
 	raw = slices.Grow(raw, tagSize+c.adLen(name, chunks))
+	*buf = raw
 	ad := c.appendAD(raw[end:end], raw[:headerSize], kind, name, chunks)
 	sealed := primary.aead.Seal(raw[:headerSize], raw[headerSize-nonceSize:headerSize], raw[headerSize:], ad)
 	*buf = sealed
