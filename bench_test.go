@@ -77,7 +77,7 @@ func BenchmarkOpenPayload(b *testing.B) {
 			s, v := sealedFixture(b, size)
 			buf := getBuf()
 			for b.Loop() {
-				if _, _, err := s.c.openPayload(buf, "session", kindValue, []byte(v), 0); err != nil {
+				if _, _, err := s.c.openPayload(buf, "session", kindValue, []byte(v), 0, s.c.now().Unix()); err != nil {
 					b.Fatal(err)
 				}
 			}

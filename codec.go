@@ -53,6 +53,7 @@ type Codec struct {
 	maxText   int
 	skew      int64 // seconds
 	now       func() time.Time
+	sysClock  bool      // now is time.Now, the default
 	rand      io.Reader // crypto/rand; tests swap in a fixed stream for vectors
 }
 
@@ -107,7 +108,7 @@ func NewCodec(kr *Keyring, opts *Options) (*Codec, error) {
 		c.skew = int64(o.ClockSkew / time.Second)
 	}
 	if c.now == nil {
-		c.now = time.Now
+		c.now, c.sysClock = time.Now, true
 	}
 	c.maxText = base64.RawURLEncoding.EncodedLen(overhead + c.max)
 	return c, nil
@@ -163,7 +164,7 @@ func (c *Codec) Open(name, value string, v any) (Info, error) {
 	*text = append((*text)[:0], value...)
 	buf := getBuf()
 	defer putBuf(buf)
-	payload, info, err := c.openPayload(buf, name, kindValue, *text, 0)
+	payload, info, err := c.openPayload(buf, name, kindValue, *text, 0, c.now().Unix())
 	if err != nil {
 		return info, err
 	}
@@ -197,6 +198,37 @@ func (c *Codec) appendSeal(dst []byte, name string, kind byte, payload []byte, n
 	if len(payload) > c.max {
 		return dst, 0, fmt.Errorf("%w: payload of %d bytes is over MaxPayloadSize %d", ErrTooLarge, len(payload), c.max)
 	}
+	buf := getBuf()
+	defer putBuf(buf)
+	raw := append((*buf)[:0], make([]byte, sealPrefix)...)
+	method := byte(methodNone)
+	if kind == kindValue && c.compress && len(payload) >= c.threshold {
+		raw = appendDeflate(raw, payload)
+		if len(raw)-sealPrefix < len(payload) {
+			method = methodDeflate
+		} else {
+			raw = raw[:sealPrefix]
+		}
+	}
+	if method == methodNone {
+		raw = append(raw, payload...)
+	}
+	return c.sealIn(buf, raw, method, dst, name, kind, now, expires, split)
+}
+
+// sealPrefix is the room that sealIn needs before the body: the header and
+// the times.
+const sealPrefix = headerSize + timesSize
+
+// sealIn is appendSeal for a body that the caller wrote into raw, after
+// sealPrefix bytes of room, stored with method (methodNone or
+// methodDeflate). raw is *buf, or grew from it; sealIn seals in place, and
+// leaves *buf pointing at what it used. The body must fit MaxPayloadSize.
+func (c *Codec) sealIn(buf *[]byte, raw []byte, method byte, dst []byte, name string, kind byte, now, expires time.Time, split func(textLen int) (int, error)) ([]byte, int, error) {
+	*buf = raw
+	if len(raw)-sealPrefix > c.max {
+		return dst, 0, fmt.Errorf("%w: payload of %d bytes is over MaxPayloadSize %d", ErrTooLarge, len(raw)-sealPrefix, c.max)
+	}
 	primary := c.kr.load().primary
 	if primary == nil {
 		return dst, 0, fmt.Errorf("%w: no primary key", ErrInvalidKeyring)
@@ -209,29 +241,13 @@ func (c *Codec) appendSeal(dst []byte, name string, kind byte, payload []byte, n
 		return dst, 0, fmt.Errorf("%w: expiry %v is not after now", ErrExpired, expires.UTC().Format(time.RFC3339))
 	}
 
-	buf := getBuf()
-	defer putBuf(buf)
-	raw := (*buf)[:0]
-	raw = append(raw, formatVersion, methodNone)
-	raw = binary.BigEndian.AppendUint32(raw, uint32(primary.key.id))
-	raw = append(raw, make([]byte, nonceSize)...)
+	raw[0], raw[1] = formatVersion, method
+	binary.BigEndian.PutUint32(raw[2:6], uint32(primary.key.id))
 	if _, err := io.ReadFull(c.rand, raw[headerSize-nonceSize:headerSize]); err != nil {
 		return dst, 0, fmt.Errorf("cookiesession: read nonce: %w", err)
 	}
-	raw = binary.BigEndian.AppendUint64(raw, uint64(iat))
-	raw = binary.BigEndian.AppendUint64(raw, uint64(exp))
-	bodyStart := len(raw)
-	if kind == kindValue && c.compress && len(payload) >= c.threshold {
-		raw = appendDeflate(raw, payload)
-		if len(raw)-bodyStart < len(payload) {
-			raw[1] = methodDeflate
-		} else {
-			raw = raw[:bodyStart]
-		}
-	}
-	if raw[1] == methodNone {
-		raw = append(raw, payload...)
-	}
+	binary.BigEndian.PutUint64(raw[headerSize:], uint64(iat))
+	binary.BigEndian.PutUint64(raw[headerSize+8:], uint64(exp))
 
 	chunks := 0
 	if split != nil {
@@ -248,11 +264,12 @@ func (c *Codec) appendSeal(dst []byte, name string, kind byte, payload []byte, n
 	// ciphertext's tag takes, so sealing in place does not overwrite it.
 	end := len(raw) + tagSize
 	raw = slices.Grow(raw, tagSize+c.adLen(name, chunks))
+	*buf = raw
 	ad := c.appendAD(raw[end:end], raw[:headerSize], kind, name, chunks)
 	sealed := primary.aead.Seal(raw[:headerSize], raw[headerSize-nonceSize:headerSize], raw[headerSize:], ad)
 	*buf = sealed
-	primary.sealed()
-	return base64.RawURLEncoding.AppendEncode(dst, sealed), chunks, nil
+	primary.sealed(c.sysTime(iat))
+	return appendBase64(dst, sealed), chunks, nil
 }
 
 // adLen is the length of the associated data.
@@ -281,10 +298,11 @@ func (c *Codec) appendAD(dst, header []byte, kind byte, name string, chunks int)
 }
 
 // openPayload runs the checks of SPEC.md §6 for a value of the given kind
-// that was split over chunks cookies (0 or 1: not split). The payload
+// that was split over chunks cookies (0 or 1: not split), at the time now
+// (Unix seconds, read from the codec's clock by the caller). The payload
 // it returns lives in *buf, or in another pooled buffer that it swaps into
 // *buf, so it is valid until *buf goes back to the pool. value is only read.
-func (c *Codec) openPayload(buf *[]byte, name string, kind byte, value []byte, chunks int) ([]byte, Info, error) {
+func (c *Codec) openPayload(buf *[]byte, name string, kind byte, value []byte, chunks int, now int64) ([]byte, Info, error) {
 	if err := c.checkLen(len(value)); err != nil {
 		return nil, Info{}, err
 	}
@@ -347,13 +365,13 @@ func (c *Codec) openPayload(buf *[]byte, name string, kind byte, value []byte, c
 		ExpiresAt:  time.Unix(exp, 0).UTC(),
 		Compressed: method == methodDeflate,
 	}
-	if now := c.now().Unix(); now >= exp+c.skew {
+	if now >= exp+c.skew {
 		return nil, info, fmt.Errorf("%w: at %v", ErrExpired, info.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	body := plain[timesSize:]
 	if method == methodNone {
 		// The text length check above already bounds body by c.max.
-		e.opened()
+		e.opened(c.sysTime(now))
 		return body, info, nil
 	}
 	out := getBuf()
@@ -364,8 +382,18 @@ func (c *Codec) openPayload(buf *[]byte, name string, kind byte, value []byte, c
 	if err != nil {
 		return nil, info, err
 	}
-	e.opened()
+	e.opened(c.sysTime(now))
 	return payload, info, nil
+}
+
+// sysTime returns now, a reading of the codec's clock in Unix seconds, if
+// that clock is the system clock, and 0 otherwise: what the key use
+// counters take (keyEntry.opened and sealed).
+func (c *Codec) sysTime(now int64) int64 {
+	if c.sysClock {
+		return now
+	}
+	return 0
 }
 
 // checkLen is step 1 of SPEC.md §6: the text length.

@@ -111,6 +111,16 @@ func (kr *Keyring) SetClock(now func() time.Time) {
 	kr.clock.Store(&f)
 }
 
+// statsNow is keyStats.now: sys, a reading of the system clock in Unix
+// seconds, if it is not 0 and the keyring's clock is the system clock;
+// otherwise a reading of the keyring's clock.
+func (kr *Keyring) statsNow(sys int64) int64 {
+	if sys != 0 && kr.clock.Load() == nil {
+		return sys
+	}
+	return kr.nowUnix()
+}
+
 // nowUnix reads the keyring's clock, in Unix seconds.
 func (kr *Keyring) nowUnix() int64 {
 	if f := kr.clock.Load(); f != nil {

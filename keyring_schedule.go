@@ -144,7 +144,7 @@ func (kr *Keyring) newSnapshot(ks []stateKey, prev *snapshot) (*snapshot, error)
 			if err != nil { // unreachable: the length was checked above
 				return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
 			}
-			e.aead, e.stats = aead, &keyStats{now: kr.nowUnix}
+			e.aead, e.stats = aead, &keyStats{now: kr.statsNow}
 		}
 		base[k.id] = e
 	}

@@ -283,7 +283,7 @@ func TestHotPathCost(t *testing.T) {
 		p := getBuf()
 		defer putBuf(p)
 		open = testing.AllocsPerRun(100, func() {
-			if _, _, err := c.openPayload(p, "session", kindValue, v, 0); err != nil {
+			if _, _, err := c.openPayload(p, "session", kindValue, v, 0, c.now().Unix()); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -294,8 +294,8 @@ func TestHotPathCost(t *testing.T) {
 	if s1 != s0 || o1 != o0 {
 		t.Fatalf("allocations per seal and open: %v and %v unscheduled, %v and %v with a schedule", s0, o0, s1, o1)
 	}
-	e := &keyEntry{stats: &keyStats{now: func() int64 { return t0 }}}
-	if n := testing.AllocsPerRun(100, func() { e.opened(); e.sealed() }); n != 0 {
+	e := &keyEntry{stats: &keyStats{now: func(int64) int64 { return t0 }}}
+	if n := testing.AllocsPerRun(100, func() { e.opened(0); e.sealed(0) }); n != 0 {
 		t.Fatalf("counting allocates %v times", n)
 	}
 }

@@ -10,22 +10,27 @@ import (
 type keyStats struct {
 	opens, seals       atomic.Uint64
 	lastOpen, lastSeal atomic.Int64 // Unix seconds; 0: never
-	now                func() int64 // the keyring's clock
+	// now reads the keyring's clock, in Unix seconds. sys is a reading of
+	// the system clock (time.Now) that the caller already made, or 0: it
+	// stands for the keyring's clock when that is the system clock, which
+	// saves a second read of the clock per seal and open.
+	now func(sys int64) int64
 }
 
 // opened counts a value that the key opened. The codec calls it once a
 // value has authenticated and passed every check. It takes no lock and
 // allocates nothing, and it writes the time only when it changes second,
-// so that instances under load do not contend on it.
-func (e *keyEntry) opened() {
+// so that instances under load do not contend on it. sys is the caller's
+// reading of the system clock, in Unix seconds, or 0 (see keyStats.now).
+func (e *keyEntry) opened(sys int64) {
 	e.stats.opens.Add(1)
-	touch(&e.stats.lastOpen, e.stats.now())
+	touch(&e.stats.lastOpen, e.stats.now(sys))
 }
 
 // sealed counts a value that the key sealed, as opened does.
-func (e *keyEntry) sealed() {
+func (e *keyEntry) sealed(sys int64) {
 	e.stats.seals.Add(1)
-	touch(&e.stats.lastSeal, e.stats.now())
+	touch(&e.stats.lastSeal, e.stats.now(sys))
 }
 
 func touch(last *atomic.Int64, now int64) {

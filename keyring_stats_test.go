@@ -79,7 +79,7 @@ func BenchmarkKeyCounters(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			e.opened()
+			e.opened(0)
 		}
 	})
 }

@@ -193,7 +193,7 @@ func TestKeyRotationReseals(t *testing.T) {
 		t.Fatalf("unmodified session under a demoted key (-want +got):\n%s", diff)
 	}
 	buf := new([]byte)
-	_, info, err := e.m.codec.openPayload(buf, "session", kindSession, []byte(stParse(t, lines[0]).value), 0)
+	_, info, err := e.m.codec.openPayload(buf, "session", kindSession, []byte(stParse(t, lines[0]).value), 0, e.m.codec.now().Unix())
 	if err != nil || info.KeyID != newID || !info.Primary {
 		t.Errorf("re-sealed value: key %v primary %v, err %v; want key %v", info.KeyID, info.Primary, err, newID)
 	}

@@ -78,11 +78,11 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	opts := cfg.Codec
+	opts.Now = cfg.Now // nil: the codec reads time.Now, and knows it
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	opts := cfg.Codec
-	opts.Now = cfg.Now
 	codec, err := NewCodec(kr, &opts)
 	if err != nil {
 		return nil, err
@@ -165,32 +165,36 @@ func (m *Manager) report(r *http.Request, err error) {
 }
 
 // fresh makes st a new, empty session starting now.
-func (m *Manager) fresh(st *state) {
-	now := m.nowUnix()
+func (m *Manager) fresh(st *state) { m.freshAt(st, m.nowUnix()) }
+
+// freshAt makes st a new, empty session starting at now.
+func (m *Manager) freshAt(st *state, now int64) {
 	*st = state{created: now, deadline: now + m.lifetime, carried: st.carried}
 }
 
 // load fills st from the cookie lines. On error st is a fresh session that
-// still knows which session cookies the request carried.
+// still knows which session cookies the request carried. The clock is read
+// once, for the fresh session and for the expiry checks.
 func (m *Manager) load(ctx context.Context, st *state, lines []string) error {
+	now := m.nowUnix()
 	var j jar
 	for _, line := range lines {
 		m.scan(&j, line)
 	}
 	if j.pairs > maxCookiePairs {
-		m.fresh(st)
+		m.freshAt(st, now)
 		return fmt.Errorf("%w: request carries more than %d cookies", ErrMalformed, maxCookiePairs)
 	}
 	st.carried = j.carried
-	m.fresh(st)
+	m.freshAt(st, now)
 	if j.n[0] == 0 {
 		if j.carried != 0 {
 			return fmt.Errorf("%w: chunk cookies without a first cookie %q", ErrMalformed, m.names[0])
 		}
 		return nil
 	}
-	loaded, err := m.open(&j)
-	if err != nil {
+	var loaded state
+	if err := m.open(&j, now, &loaded); err != nil {
 		return err
 	}
 	loaded.carried = j.carried
@@ -207,8 +211,9 @@ func (m *Manager) load(ctx context.Context, st *state, lines []string) error {
 }
 
 // open tries the candidate cookie sets in j, in the order the request sent
-// them, and returns the first that opens. With no duplicates there is one.
-func (m *Manager) open(j *jar) (state, error) {
+// them, and fills st from the first that opens at now. With no duplicates
+// there is one. On error st holds no session.
+func (m *Manager) open(j *jar, now int64, st *state) error {
 	var firstErr error
 	attempts := 0
 	text := getBuf()
@@ -246,10 +251,10 @@ func (m *Manager) open(j *jar) (state, error) {
 					t = append(t, j.vals[i][pick[i]]...)
 				}
 				*text = t
-				st, err := m.openText(buf, t, n)
+				err := m.openText(buf, t, n, now, st)
 				if err == nil {
 					st.used = n
-					return st, nil
+					return nil
 				}
 				firstErr = cmp.Or(firstErr, err)
 			}
@@ -265,23 +270,25 @@ func (m *Manager) open(j *jar) (state, error) {
 			}
 		}
 	}
-	return state{}, firstErr
+	*st = state{}
+	return firstErr
 }
 
-// openText opens one assembled sealed text and decodes its session payload.
-func (m *Manager) openText(buf *[]byte, text []byte, chunks int) (state, error) {
-	payload, info, err := m.codec.openPayload(buf, m.names[0], kindSession, text, chunks)
+// openText opens one assembled sealed text at now and decodes its session
+// payload into st, which it clears first.
+func (m *Manager) openText(buf *[]byte, text []byte, chunks int, now int64, st *state) error {
+	*st = state{}
+	payload, info, err := m.codec.openPayload(buf, m.names[0], kindSession, text, chunks, now)
 	if err != nil {
-		return state{}, err
+		return err
 	}
-	var st state
 	if err := st.decodePayload(payload, m.codec.max); err != nil {
-		return state{}, err
+		return err
 	}
 	st.fromCookie, st.info = true, info
 	st.issued, st.expires = info.IssuedAt.Unix(), info.ExpiresAt.Unix()
 	st.oldKey = !info.Primary
-	return st, nil
+	return nil
 }
 
 // Save adds to w's header the Set-Cookie lines that s needs, if any: see

@@ -153,16 +153,23 @@ func (st *state) decodePayload(p []byte, max int) error {
 	}
 	start += n
 
-	// First pass: check the layout, and measure the keys and the values.
+	// One pass checks the layout and locates every entry; the fields of a
+	// session of up to len(small) entries stay on the stack.
+	var small [16]entryFields
+	fields := small[:0]
+	if count > uint64(len(small)) {
+		fields = make([]entryFields, 0, count)
+	}
 	pos, keyLen, total := start, 0, uint64(0)
 	var prev []byte
 	for i := range count {
-		var f entryFields
-		var err error
-		if f, pos, err = readEntry(p, pos, prev); err != nil {
+		fields = fields[:i+1]
+		f := &fields[i]
+		next, err := readEntry(p, pos, prev, f)
+		if err != nil {
 			return fmt.Errorf("%w (entry %d)", err, i)
 		}
-		prev, keyLen = p[f.ks:f.ke], keyLen+f.ke-f.ks
+		pos, prev, keyLen = next, p[f.ks:f.ke], keyLen+f.ke-f.ks
 		total += min(f.n, uint64(max)+1) // cannot overflow: count is small
 	}
 	if pos != len(p) {
@@ -172,20 +179,17 @@ func (st *state) decodePayload(p []byte, max int) error {
 		return fmt.Errorf("%w: session values inflate to over MaxPayloadSize %d", ErrTooLarge, max)
 	}
 
-	// Second pass: the keys become substrings of one string, and the
-	// values slices of one copy of the payload (p is a pooled buffer).
+	// The keys become substrings of one string, and the values slices of
+	// one copy of the payload (p is a pooled buffer).
 	var kb strings.Builder
 	kb.Grow(keyLen)
-	for i, pos := uint64(0), start; i < count; i++ {
-		var f entryFields
-		f, pos, _ = readEntry(p, pos, nil)
+	for _, f := range fields {
 		kb.Write(p[f.ks:f.ke])
 	}
 	keys, own := kb.String(), slices.Clone(p)
 	st.values = make(values, count)
-	for i, pos, off := 0, start, 0; i < int(count); i++ {
-		var f entryFields
-		f, pos, _ = readEntry(own, pos, nil)
+	off := 0
+	for i, f := range fields {
 		e := &st.values[i]
 		e.key, e.n = keys[off:off+f.ke-f.ks], int(f.n)
 		if f.method == entryDeflate {
@@ -206,22 +210,21 @@ type entryFields struct {
 	vs, ve int    // the value as stored
 }
 
-// readEntry reads the entry at p[pos:], checking each field as it comes,
-// and returns it and the position after it. prev is the previous entry's
-// key, which must sort before this one's; nil for the first entry (or when
-// the layout was checked before).
-func readEntry(p []byte, pos int, prev []byte) (entryFields, int, error) {
-	var f entryFields
+// readEntry reads the entry at p[pos:] into *f, checking each field as it
+// comes, and returns the position after it. prev is the previous entry's
+// key, which must sort before this one's; nil for the first entry.
+func readEntry(p []byte, pos int, prev []byte, f *entryFields) (int, error) {
+	*f = entryFields{}
 	var ok bool
 	if f.ks, f.ke, ok = field(p, pos); !ok {
-		return f, 0, fmt.Errorf("%w: session payload key", ErrMalformed)
+		return 0, fmt.Errorf("%w: session payload key", ErrMalformed)
 	}
 	if prev != nil && bytes.Compare(prev, p[f.ks:f.ke]) >= 0 {
-		return f, 0, fmt.Errorf("%w: session payload keys out of order", ErrMalformed)
+		return 0, fmt.Errorf("%w: session payload keys out of order", ErrMalformed)
 	}
 	pos = f.ke
 	if pos == len(p) {
-		return f, 0, fmt.Errorf("%w: session payload entry method missing", ErrMalformed)
+		return 0, fmt.Errorf("%w: session payload entry method missing", ErrMalformed)
 	}
 	f.method = p[pos]
 	pos++
@@ -230,22 +233,22 @@ func readEntry(p []byte, pos int, prev []byte) (entryFields, int, error) {
 	case entryDeflate:
 		l, n := uvarint(p[pos:])
 		if n <= 0 {
-			return f, 0, fmt.Errorf("%w: session payload inflated length", ErrMalformed)
+			return 0, fmt.Errorf("%w: session payload inflated length", ErrMalformed)
 		}
 		f.n, pos = l, pos+n
 	default:
-		return f, 0, fmt.Errorf("%w: session payload entry method %d", ErrUnsupportedVersion, f.method)
+		return 0, fmt.Errorf("%w: session payload entry method %d", ErrUnsupportedVersion, f.method)
 	}
 	if f.vs, f.ve, ok = field(p, pos); !ok {
-		return f, 0, fmt.Errorf("%w: session payload value", ErrMalformed)
+		return 0, fmt.Errorf("%w: session payload value", ErrMalformed)
 	}
 	stored := uint64(f.ve - f.vs)
 	if f.method == entryPlain {
 		f.n = stored
 	} else if stored >= f.n {
-		return f, 0, fmt.Errorf("%w: compressed session value not shorter than its inflated length", ErrMalformed)
+		return 0, fmt.Errorf("%w: compressed session value not shorter than its inflated length", ErrMalformed)
 	}
-	return f, f.ve, nil
+	return f.ve, nil
 }
 
 // field returns the bounds of the uvarint-length-prefixed field at p[pos:].

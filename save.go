@@ -70,14 +70,15 @@ func (e keptError) Unwrap() error { return e.err }
 // and the number of cookies it takes. The text is valid until *buf goes
 // back to the pool.
 func (m *Manager) seal(buf *[]byte, st *state, now, exp int64) ([]byte, int, error) {
-	pbuf := getBuf()
-	defer putBuf(pbuf)
-	payload, err := st.appendPayload((*pbuf)[:0], m.zmin, m.codec.max)
-	*pbuf = payload
+	// The payload goes straight into the buffer that is sealed in place.
+	rbuf := getBuf()
+	defer putBuf(rbuf)
+	raw, err := st.appendPayload(append((*rbuf)[:0], make([]byte, sealPrefix)...), m.zmin, m.codec.max)
+	*rbuf = raw
 	if err != nil {
 		return nil, 0, err
 	}
-	text, chunks, err := m.codec.appendSeal((*buf)[:0], m.names[0], kindSession, payload, time.Unix(now, 0), time.Unix(exp, 0), m.plan)
+	text, chunks, err := m.codec.sealIn(rbuf, raw, methodNone, (*buf)[:0], m.names[0], kindSession, time.Unix(now, 0), time.Unix(exp, 0), m.plan)
 	*buf = text
 	if err != nil {
 		return nil, 0, err

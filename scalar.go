@@ -1,6 +1,8 @@
 package cookiesession
 
 import (
+	"bytes"
+	"encoding/json"
 	"strconv"
 	"unicode/utf8"
 )
@@ -39,8 +41,28 @@ func (c *Codec) marshalValue(v any) ([]byte, error) {
 		if b, ok := encodeScalar(v); ok {
 			return b, nil
 		}
+		if b, ok := compactRaw(v); ok {
+			return b, nil
+		}
 	}
 	return c.ser.Marshal(v)
+}
+
+// compactRaw returns what JSONSerializer.Marshal(v) would, and true, when v
+// is a non-nil json.RawMessage holding valid JSON: encoding/json writes it
+// compacted, and with HTML escaping off compacting changes nothing else
+// (json.Compact is the same code). Otherwise, a nil or invalid message
+// included, it returns false, and the serializer gives its own result.
+func compactRaw(v any) ([]byte, bool) {
+	raw, ok := v.(json.RawMessage)
+	if !ok || raw == nil {
+		return nil, false
+	}
+	b := bytes.NewBuffer(make([]byte, 0, len(raw)))
+	if json.Compact(b, raw) != nil {
+		return nil, false
+	}
+	return b.Bytes(), true
 }
 
 // decodeScalar stores in *p what json.Unmarshal(raw, p) would, and reports

@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -314,6 +315,46 @@ func TestEncodeScalarMatchesJSON(t *testing.T) {
 	}
 }
 
+// TestEncodeRawMessageMatchesJSON checks that Set of a json.RawMessage
+// stores what encoding/json writes for it, and fails as it does.
+func TestEncodeRawMessageMatchesJSON(t *testing.T) {
+	c := jsonCodec(t)
+	for _, tt := range []struct {
+		raw  json.RawMessage
+		fast bool
+	}{
+		{json.RawMessage(`"q3Vd8-LrT0xZ1mKcW_7bNf4pYhA2sEjG9uOiR6tXlCk"`), true},
+		{json.RawMessage(` { "a" : [1, 2.5e3, true, null],  "b":{"c":"d e"} } `), true},
+		{json.RawMessage("\t\n\r 12 \n"), true},
+		{json.RawMessage(`"<b>&amp;</b>"`), true},
+		{json.RawMessage("\"line\u2028sep \xe2\x80\xa9\""), true},
+		{json.RawMessage(`"\u00e9\n"`), true},
+		{json.RawMessage(`[]`), true},
+		{json.RawMessage(``), false},
+		{nil, false},
+		{json.RawMessage(`{"a":}`), false},
+		{json.RawMessage(`1 2`), false},
+		{json.RawMessage("\"bad \xff\""), true},
+		{json.RawMessage(`01`), false},
+		{json.RawMessage(`[1,]`), false},
+	} {
+		checkRaw(t, c, tt.raw)
+		if _, fast := compactRaw(tt.raw); fast != tt.fast {
+			t.Errorf("%q: fast path decided: %v, want %v", tt.raw, fast, tt.fast)
+		}
+	}
+}
+
+// checkRaw checks marshalValue of raw against encoding/json.
+func checkRaw(t *testing.T, c *Codec, raw json.RawMessage) {
+	t.Helper()
+	want, wantErr := JSONSerializer{}.Marshal(raw)
+	got, err := c.marshalValue(raw)
+	if !bytes.Equal(got, want) || (err == nil) != (wantErr == nil) {
+		t.Errorf("%q: marshalValue %q, %v; encoding/json %q, %v", raw, got, err, want, wantErr)
+	}
+}
+
 // TestScalarFastPathOnlyForJSON checks that a custom serializer sees every
 // value: the fast paths are encoding/json's, and only stand in for it.
 func TestScalarFastPathOnlyForJSON(t *testing.T) {
@@ -435,6 +476,7 @@ func FuzzScalarJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkAllDecode(t, c, data)
 		checkEncode(t, c, string(data))
+		checkRaw(t, c, data)
 		var b [8]byte
 		copy(b[:], data)
 		n := binary.LittleEndian.Uint64(b[:])

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 )
 
@@ -96,13 +95,43 @@ func (e *entry) value() ([]byte, error) {
 // the payload, so they encode without sorting and decode without a map.
 type values []entry
 
+// find returns the index of key in vs, or where it would be inserted, and
+// whether it is there. A binary search, written out so that no entry is
+// copied to compare its key.
 func (vs values) find(key string) (int, bool) {
-	return slices.BinarySearchFunc(vs, key, func(e entry, k string) int { return strings.Compare(e.key, k) })
+	lo, hi := 0, len(vs)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if vs[mid].key < key {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo, lo < len(vs) && vs[lo].key == key
+}
+
+// index returns the index of key in vs, or -1. A session of a few values
+// is scanned for an equal key, which compares lengths before bytes; a
+// larger one is searched.
+func (vs values) index(key string) int {
+	if len(vs) > 8 {
+		if i, ok := vs.find(key); ok {
+			return i
+		}
+		return -1
+	}
+	for i := range vs {
+		if vs[i].key == key {
+			return i
+		}
+	}
+	return -1
 }
 
 // get returns the serialized value of key, inflating it if need be.
 func (vs values) get(key string) ([]byte, bool, error) {
-	if i, ok := vs.find(key); ok {
+	if i := vs.index(key); i >= 0 {
 		v, err := vs[i].value()
 		return v, true, err
 	}

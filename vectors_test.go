@@ -397,7 +397,7 @@ func TestVectors(t *testing.T) {
 				}
 				buf := getBuf()
 				var p []byte
-				p, info, err = c.openPayload(buf, v.CookieName, kind, []byte(v.Sealed), v.Chunks)
+				p, info, err = c.openPayload(buf, v.CookieName, kind, []byte(v.Sealed), v.Chunks, c.now().Unix())
 				payload = bytes.Clone(p)
 				putBuf(buf)
 			default:
