@@ -3,9 +3,8 @@ package cookiesession
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -21,9 +20,9 @@ type KeyID uint32
 // String returns the ID as 8 lowercase hexadecimal digits, as in the keyring
 // text form.
 func (id KeyID) String() string {
-	var b [8]byte
-	s := strconv.AppendUint(b[:0], uint64(id), 16)
-	return strings.Repeat("0", 8-len(s)) + string(s)
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], uint32(id))
+	return hex.EncodeToString(b[:])
 }
 
 // Key is a 32-byte secret and its ID. The zero Key is not valid; make keys

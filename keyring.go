@@ -324,12 +324,5 @@ func (kr *Keyring) Reload(text string) error {
 	if err != nil {
 		return err
 	}
-	kr.mu.Lock()
-	defer kr.mu.Unlock()
-	s, err := kr.newSnapshot(ks, kr.snap.Load())
-	if err != nil {
-		return err
-	}
-	kr.snap.Store(s)
-	return nil
+	return kr.update(func([]stateKey) ([]stateKey, error) { return ks, nil })
 }

@@ -252,23 +252,15 @@ func scheduleSeconds(t time.Time) (int64, error) {
 // one scheduled promotion: PromoteAt replaces the one before. A key that
 // is not decrypt-only now gives [ErrKeyState].
 func (kr *Keyring) PromoteAt(id KeyID, at time.Time) error {
-	t, err := scheduleSeconds(at)
-	if err != nil {
-		return err
-	}
-	return kr.update(func(ks []stateKey) ([]stateKey, error) {
-		i, err := find(ks, id)
-		if err != nil {
-			return nil, err
-		}
+	return kr.schedule(id, at, func(ks []stateKey, i int, t int64) error {
 		if st := ks[i].state; st != KeyDecryptOnly {
-			return nil, fmt.Errorf("%w: key %v is %v; only a decrypt-only key can be promoted at a set time", ErrKeyState, id, st)
+			return fmt.Errorf("%w: key %v is %v; only a decrypt-only key can be promoted at a set time", ErrKeyState, id, st)
 		}
 		for j := range ks {
 			ks[j].primaryFrom = 0
 		}
 		ks[i].primaryFrom, ks[i].disabledFrom = t, 0
-		return ks, nil
+		return nil
 	})
 }
 
@@ -278,6 +270,27 @@ func (kr *Keyring) PromoteAt(id KeyID, at time.Time) error {
 // key scheduled to become primary, and the primary key unless a promotion
 // of another key is scheduled no later than at.
 func (kr *Keyring) DisableAt(id KeyID, at time.Time) error {
+	return kr.schedule(id, at, func(ks []stateKey, i int, t int64) error {
+		if ks[i].primaryFrom != 0 {
+			return fmt.Errorf("%w: key %v is scheduled to become primary", ErrKeyState, id)
+		}
+		switch ks[i].state {
+		case KeyDisabled:
+			return fmt.Errorf("%w: key %v is disabled already", ErrKeyState, id)
+		case KeyPrimary:
+			if !slices.ContainsFunc(ks, func(sk stateKey) bool { return sk.primaryFrom != 0 && sk.primaryFrom <= t }) {
+				return fmt.Errorf("%w: key %v is primary, and no other key is scheduled to be promoted by %s", ErrKeyState, id, formatScheduleTime(t))
+			}
+		}
+		ks[i].disabledFrom = t
+		return nil
+	})
+}
+
+// schedule is the common part of PromoteAt and DisableAt: it rounds at up
+// to the Unix second t, finds key id at index i of the keys as they are
+// now, and lets change set its schedule in place.
+func (kr *Keyring) schedule(id KeyID, at time.Time, change func(ks []stateKey, i int, t int64) error) error {
 	t, err := scheduleSeconds(at)
 	if err != nil {
 		return err
@@ -287,18 +300,9 @@ func (kr *Keyring) DisableAt(id KeyID, at time.Time) error {
 		if err != nil {
 			return nil, err
 		}
-		if ks[i].primaryFrom != 0 {
-			return nil, fmt.Errorf("%w: key %v is scheduled to become primary", ErrKeyState, id)
+		if err := change(ks, i, t); err != nil {
+			return nil, err
 		}
-		switch ks[i].state {
-		case KeyDisabled:
-			return nil, fmt.Errorf("%w: key %v is disabled already", ErrKeyState, id)
-		case KeyPrimary:
-			if !slices.ContainsFunc(ks, func(sk stateKey) bool { return sk.primaryFrom != 0 && sk.primaryFrom <= t }) {
-				return nil, fmt.Errorf("%w: key %v is primary, and no other key is scheduled to be promoted by %s", ErrKeyState, id, formatScheduleTime(t))
-			}
-		}
-		ks[i].disabledFrom = t
 		return ks, nil
 	})
 }

@@ -33,6 +33,21 @@ type codecOps struct {
 	cookies func() int
 }
 
+// stringEncoder returns encode for codecOps from seal, which encodes the
+// fixture as one cookie value, and the value that a first call produced,
+// for decode.
+func stringEncoder(tb testing.TB, seal func() (string, error)) (encode func() (int, error), input string) {
+	encode = func() (int, error) {
+		text, err := seal()
+		return len(cookieName) + 1 + len(text), err
+	}
+	text, err := seal()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return encode, text
+}
+
 // codecLib is one library, or one way of using it.
 type codecLib struct {
 	name string
@@ -130,17 +145,8 @@ func TestCodecRoundTrip(t *testing.T) {
 func secureCookieOps(ser securecookie.Serializer) func(testing.TB, fixture) codecOps {
 	return func(tb testing.TB, f fixture) codecOps {
 		sc := newSecureCookie(ser)
-		var text string
 		var out map[string]any
-		encode := func() (int, error) {
-			var err error
-			text, err = sc.Encode(cookieName, f.values)
-			return len(cookieName) + 1 + len(text), err
-		}
-		if _, err := encode(); err != nil {
-			tb.Fatal(err)
-		}
-		input := text
+		encode, input := stringEncoder(tb, func() (string, error) { return sc.Encode(cookieName, f.values) })
 		return codecOps{
 			encode: encode,
 			decode: func() error {
@@ -253,16 +259,7 @@ func codecOpsFor(ser cookiesession.Serializer) func(testing.TB, fixture) codecOp
 			v = f.json
 		}
 		exp := time.Now().Add(lifetime)
-		var text string
-		encode := func() (int, error) {
-			var err error
-			text, err = c.Seal(cookieName, v, exp)
-			return len(cookieName) + 1 + len(text), err
-		}
-		if _, err := encode(); err != nil {
-			tb.Fatal(err)
-		}
-		input := text
+		encode, input := stringEncoder(tb, func() (string, error) { return c.Seal(cookieName, v, exp) })
 		var out []byte
 		return codecOps{
 			encode: encode,

@@ -118,17 +118,8 @@ func tokenOps(newCodec func(testing.TB) tokenCodec) func(testing.TB, fixture) co
 	return func(tb testing.TB, f fixture) codecOps {
 		c := newCodec(tb)
 		vals := maps.Clone(f.values)
-		var text string
 		var out map[string]any
-		encode := func() (int, error) {
-			var err error
-			text, err = c.encode(vals)
-			return len(cookieName) + 1 + len(text), err
-		}
-		if _, err := encode(); err != nil {
-			tb.Fatal(err)
-		}
-		input := text
+		encode, input := stringEncoder(tb, func() (string, error) { return c.encode(vals) })
 		return codecOps{
 			encode: encode,
 			decode: func() error {
@@ -223,17 +214,8 @@ func structTokenOps(jwe bool) func(testing.TB, fixture) codecOps {
 				return out, err
 			}
 		}
-		var text string
 		var out jwt.Claims
-		encode := func() (int, error) {
-			var err error
-			text, err = seal()
-			return len(cookieName) + 1 + len(text), err
-		}
-		if _, err := encode(); err != nil {
-			tb.Fatal(err)
-		}
-		input := text
+		encode, input := stringEncoder(tb, seal)
 		return codecOps{
 			encode: encode,
 			decode: func() error {
