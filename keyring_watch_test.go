@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -265,12 +266,15 @@ func TestFileKeySourceSymlinkSwap(t *testing.T) {
 	}
 	src := FileKeySource(filepath.Join(k.dir, "keys"))
 
-	// The kubelet swaps while the reader reads, until it has swapped 200
-	// times; every read must be one whole version.
-	const swaps = 200
+	// The kubelet swaps while the reader reads: at least 200 times, and on
+	// until the reader has seen both versions (at most 20,000 times, so a
+	// machine too busy to interleave them still ends the test); every read
+	// must be one whole version.
+	const swaps, maxSwaps = 200, 20000
+	var sawBoth atomic.Bool
 	done := make(chan error, 1)
 	go func() {
-		for i := range swaps {
+		for i := 0; i < maxSwaps && (i < swaps || !sawBoth.Load()); i++ {
 			if err := k.update([]string{v2, v1}[i%2]); err != nil {
 				done <- err
 				return
@@ -282,6 +286,7 @@ func TestFileKeySourceSymlinkSwap(t *testing.T) {
 	var swapErr error
 read:
 	for {
+		sawBoth.Store(reads["v1"] > 0 && reads["v2"] > 0)
 		select {
 		case swapErr = <-done:
 			break read
@@ -306,9 +311,9 @@ read:
 		t.Fatal(swapErr)
 	}
 	if reads["v1"] == 0 || reads["v2"] == 0 {
-		t.Fatalf("reads %v over %d swaps: the swaps did not overlap the reads", reads, swaps)
+		t.Fatalf("reads %v over up to %d swaps: the swaps did not overlap the reads", reads, maxSwaps)
 	}
-	t.Logf("reads %v over %d swaps", reads, swaps)
+	t.Logf("reads %v", reads)
 	var kr Keyring
 	if err := kr.Reload(v2); err != nil || len(kr.Keys()) != 100 {
 		t.Fatalf("version 2 does not load: %v", err)
