@@ -198,15 +198,25 @@ func (m *Manager) load(ctx context.Context, st *state, lines []string) error {
 		return err
 	}
 	loaded.carried = j.carried
-	if m.validate != nil {
-		tmp := &Session{m: m, loaded: true, st: loaded}
-		if err := m.validate(ctx, tmp); err != nil {
-			return wrap(ErrRejected, err)
-		}
-		loaded = tmp.st
-		loaded.accessed = false
+	if err := m.validated(ctx, &loaded); err != nil {
+		return err
 	}
+	loaded.accessed = false
 	*st = loaded
+	return nil
+}
+
+// validated runs Config.Validate, if set, on a stand-in session holding st,
+// and keeps in st what Validate changed. A rejection wraps ErrRejected.
+func (m *Manager) validated(ctx context.Context, st *state) error {
+	if m.validate == nil {
+		return nil
+	}
+	v := &Session{m: m, loaded: true, st: *st}
+	if err := m.validate(ctx, v); err != nil {
+		return wrap(ErrRejected, err)
+	}
+	*st = v.st
 	return nil
 }
 

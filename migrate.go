@@ -217,12 +217,8 @@ func (m *Manager) migrate(ctx context.Context, r *http.Request, st *state, lines
 	if !tmp.st.modified {
 		return nil // nothing to migrate
 	}
-	if m.validate != nil {
-		v := &Session{m: m, loaded: true, st: tmp.st}
-		if err := m.validate(ctx, v); err != nil {
-			return wrap(ErrRejected, err)
-		}
-		tmp.st = v.st
+	if err := m.validated(ctx, &tmp.st); err != nil {
+		return err
 	}
 	tmp.st.accessed = st.accessed
 	tmp.st.modified = true
