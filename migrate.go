@@ -120,9 +120,9 @@ func (m *Manager) newMigration(mg *Migration, secure bool) (*migration, error) {
 			return bad("legacy cookie name %q is not a token of 1 to %d characters", c.Name, maxNameLen)
 		case m.chunkIndex(c.Name) >= 0:
 			return bad("legacy cookie name %q is a session cookie name", c.Name)
-		case len(c.Path) > maxAttrLen || !strings.HasPrefix(c.Path, "/") || !isAttrValue(c.Path):
+		case !validPath(c.Path):
 			return bad("legacy cookie %q: Path %q must start with / and hold no ';' or control characters", c.Name, c.Path)
-		case c.Domain != "" && (len(c.Domain) > maxAttrLen || !isDomain(c.Domain)):
+		case !validDomain(c.Domain):
 			return bad("legacy cookie %q: Domain %q is not a host name", c.Name, c.Domain)
 		case hasPrefixFold(c.Name, "__Host-") && (c.Path != "/" || c.Domain != ""):
 			return bad("legacy cookie %q: a __Host- cookie has Path / and no Domain", c.Name)
