@@ -275,6 +275,10 @@ type jar struct {
 	n       [maxChunksLimit]int
 	carried uint32 // bit i: chunk i was present
 	pairs   int
+	// legacy names other cookies to look for in the same pass (a
+	// Migration's legacy cookies); bit i of legacyBits: legacy[i] was present.
+	legacy     []string
+	legacyBits uint32
 }
 
 // scan adds the session cookies among the cookie pairs of one Cookie header
@@ -288,8 +292,14 @@ func (l *cookieLayout) scan(j *jar, line string) {
 			continue
 		}
 		j.pairs++
-		i := l.chunkIndex(strings.Trim(name, " \t"))
+		name = strings.Trim(name, " \t")
+		i := l.chunkIndex(name)
 		if i < 0 {
+			for k, n := range j.legacy {
+				if n == name {
+					j.legacyBits |= 1 << k
+				}
+			}
 			continue
 		}
 		value = strings.Trim(value, " \t")

@@ -146,31 +146,6 @@ func (m *Manager) newMigration(mg *Migration, secure bool) (*migration, error) {
 	return x, nil
 }
 
-// carried returns a bit set: bit i says the cookie lines hold a cookie
-// named like legacy cookie i.
-func (x *migration) carried(lines []string) uint32 {
-	var bits uint32
-	pairs := 0
-	for _, line := range lines {
-		for line != "" && pairs <= maxCookiePairs {
-			var pair string
-			pair, line, _ = strings.Cut(line, ";")
-			name, _, ok := strings.Cut(pair, "=")
-			if !ok {
-				continue
-			}
-			pairs++
-			name = strings.Trim(name, " \t")
-			for i, n := range x.names {
-				if n == name {
-					bits |= 1 << i
-				}
-			}
-		}
-	}
-	return bits
-}
-
 // loadMigrating is load, followed by a migration when the request carries
 // a legacy cookie and no session cookie opened. r is the request, or nil
 // for LoadHeader and LoadCookies.
@@ -180,7 +155,6 @@ func (m *Manager) loadMigrating(ctx context.Context, r *http.Request, st *state,
 	if x == nil {
 		return err
 	}
-	st.legacy = x.carried(lines)
 	if st.legacy == 0 || st.fromCookie || x.load == nil {
 		return err
 	}
