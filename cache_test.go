@@ -12,7 +12,7 @@ import (
 // private to the browser, whatever the handler asked of shared caches;
 // a response without one is left as the handler made it.
 func TestCacheHeaders(t *testing.T) {
-	kr, _ := NewKeyring(testKey(t, 1, 1))
+	kr := oneKeyring(t)
 	for _, tt := range []struct {
 		name      string
 		cfg       Config

@@ -89,10 +89,10 @@ func (cfg *cookieSpec) attrs() (string, error) {
 	if len(cfg.name) > maxNameLen || !isToken(cfg.name) {
 		return bad("cookie Name %q is not a token of 1 to %d characters", cfg.name, maxNameLen)
 	}
-	if len(cfg.path) > maxAttrLen || !strings.HasPrefix(cfg.path, "/") || !isAttrValue(cfg.path) {
+	if !validPath(cfg.path) {
 		return bad("cookie Path %q must start with / and hold no ';' or control characters", cfg.path)
 	}
-	if cfg.domain != "" && (len(cfg.domain) > maxAttrLen || !isDomain(cfg.domain)) {
+	if !validDomain(cfg.domain) {
 		return bad("cookie Domain %q is not a host name", cfg.domain)
 	}
 	var sameSite string
@@ -163,6 +163,17 @@ func isToken(s string) bool {
 		}
 	}
 	return true
+}
+
+// validPath reports whether p can be a cookie's Path attribute.
+func validPath(p string) bool {
+	return len(p) <= maxAttrLen && strings.HasPrefix(p, "/") && isAttrValue(p)
+}
+
+// validDomain reports whether d can be a cookie's Domain attribute; ""
+// (a host-only cookie) can.
+func validDomain(d string) bool {
+	return d == "" || len(d) <= maxAttrLen && isDomain(d)
 }
 
 func isAttrValue(s string) bool {
@@ -264,6 +275,10 @@ type jar struct {
 	n       [maxChunksLimit]int
 	carried uint32 // bit i: chunk i was present
 	pairs   int
+	// legacy names other cookies to look for in the same pass (a
+	// Migration's legacy cookies); bit i of legacyBits: legacy[i] was present.
+	legacy     []string
+	legacyBits uint32
 }
 
 // scan adds the session cookies among the cookie pairs of one Cookie header
@@ -277,8 +292,14 @@ func (l *cookieLayout) scan(j *jar, line string) {
 			continue
 		}
 		j.pairs++
-		i := l.chunkIndex(strings.Trim(name, " \t"))
+		name = strings.Trim(name, " \t")
+		i := l.chunkIndex(name)
 		if i < 0 {
+			for k, n := range j.legacy {
+				if n == name {
+					j.legacyBits |= 1 << k
+				}
+			}
 			continue
 		}
 		value = strings.Trim(value, " \t")

@@ -79,10 +79,7 @@ func TestNewConfigValidation(t *testing.T) {
 		{"Codec.Now set", Config{Codec: Options{Now: time.Now}}, false},
 		{"Codec.ClockSkew out of range", Config{Codec: Options{ClockSkew: time.Hour}}, false},
 	}
-	kr, err := NewKeyring(testKey(t, 1, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	kr := oneKeyring(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m, err := New(kr, tt.cfg)
@@ -102,10 +99,7 @@ func TestNewConfigValidation(t *testing.T) {
 // (RFC 6265bis; Chrome, Firefox and Safari enforce "__host-" too), so these
 // cookies would be refused like their canonical spellings.
 func TestNewConfigPrefixCaseInsensitive(t *testing.T) {
-	kr, err := NewKeyring(testKey(t, 1, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	kr := oneKeyring(t)
 	for _, cfg := range []Config{
 		{Name: "__host-s", Domain: "example.com"},
 		{Name: "__HOST-s", Path: "/app"},

@@ -9,7 +9,7 @@ import (
 // The default name is __Host-session wherever the configuration allows the
 // prefix, and session elsewhere.
 func TestDefaultName(t *testing.T) {
-	kr, _ := NewKeyring(testKey(t, 1, 1))
+	kr := oneKeyring(t)
 	for _, tt := range []struct {
 		name string
 		cfg  Config
@@ -41,7 +41,7 @@ func TestDefaultName(t *testing.T) {
 // it; a browser refuses such cookies under a __Host- name, so under the
 // default name they are only other cookies.
 func TestSiblingSubdomainCannotShadowDefaultName(t *testing.T) {
-	kr, _ := NewKeyring(testKey(t, 1, 1))
+	kr := oneKeyring(t)
 	planted := strings.Repeat("session=planted; ", maxCandidates)
 	for _, tt := range []struct {
 		cfg   Config

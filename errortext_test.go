@@ -15,7 +15,7 @@ import (
 
 // No error message repeats the package prefix, however it was wrapped.
 func TestErrorTextPrefixOnce(t *testing.T) {
-	kr, _ := NewKeyring(testKey(t, 1, 1))
+	kr := oneKeyring(t)
 	var got []error
 	hook := func(_ *http.Request, err error) { got = append(got, err) }
 	big := strings.Repeat("x", 20000)
@@ -85,7 +85,7 @@ func TestLogAmplification(t *testing.T) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(&log, nil)))
 	t.Cleanup(func() { slog.SetDefault(old) })
 
-	kr, _ := NewKeyring(testKey(t, 1, 1))
+	kr := oneKeyring(t)
 	m, err := New(kr, Config{Name: "session"})
 	if err != nil {
 		t.Fatal(err)

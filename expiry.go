@@ -60,7 +60,7 @@ func (s *Session) SetExpiry(e Expiry) error {
 	now := s.m.nowUnix()
 	deadline, err := e.deadline(s.st.deadline, now)
 	if err != nil {
-		s.mu.Unlock()
+		s.unlock()
 		return err
 	}
 	s.st.deadline = deadline

@@ -163,7 +163,7 @@ func TestExpiryValidation(t *testing.T) {
 		}
 	}
 	// As Config.Lifetime.
-	kr, _ := NewKeyring(testKey(t, 1, 1))
+	kr := oneKeyring(t)
 	if _, err := New(kr, Config{Lifetime: 1500 * time.Millisecond}); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("Config.Lifetime 1.5s: %v, want ErrInvalidConfig", err)
 	}

@@ -40,6 +40,16 @@ func (c *testClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// oneKeyring returns a keyring of key 1 alone, primary.
+func oneKeyring(t testing.TB) *Keyring {
+	t.Helper()
+	kr, err := NewKeyring(testKey(t, 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
+}
+
 // t0 is the fixed time most tests start from: 2026-11-22T00:00:00Z.
 const t0 = 1795305600
 

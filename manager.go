@@ -173,14 +173,25 @@ func (m *Manager) freshAt(st *state, now int64) {
 }
 
 // load fills st from the cookie lines. On error st is a fresh session that
-// still knows which session cookies the request carried. The clock is read
-// once, for the fresh session and for the expiry checks.
+// still knows which session cookies, and which legacy cookies of a
+// Migration, the request carried.
 func (m *Manager) load(ctx context.Context, st *state, lines []string) error {
-	now := m.nowUnix()
 	var j jar
+	if m.migration != nil {
+		j.legacy = m.migration.names
+	}
 	for _, line := range lines {
 		m.scan(&j, line)
 	}
+	err := m.loadJar(ctx, st, &j)
+	st.legacy = j.legacyBits
+	return err
+}
+
+// loadJar fills st from the session cookies in j. The clock is read once,
+// for the fresh session and for the expiry checks.
+func (m *Manager) loadJar(ctx context.Context, st *state, j *jar) error {
+	now := m.nowUnix()
 	if j.pairs > maxCookiePairs {
 		m.freshAt(st, now)
 		return fmt.Errorf("%w: request carries more than %d cookies", ErrMalformed, maxCookiePairs)
@@ -194,19 +205,29 @@ func (m *Manager) load(ctx context.Context, st *state, lines []string) error {
 		return nil
 	}
 	var loaded state
-	if err := m.open(&j, now, &loaded); err != nil {
+	if err := m.open(j, now, &loaded); err != nil {
 		return err
 	}
 	loaded.carried = j.carried
-	if m.validate != nil {
-		tmp := &Session{m: m, loaded: true, st: loaded}
-		if err := m.validate(ctx, tmp); err != nil {
-			return wrap(ErrRejected, err)
-		}
-		loaded = tmp.st
-		loaded.accessed = false
+	if err := m.validated(ctx, &loaded); err != nil {
+		return err
 	}
+	loaded.accessed = false
 	*st = loaded
+	return nil
+}
+
+// validated runs Config.Validate, if set, on a stand-in session holding st,
+// and keeps in st what Validate changed. A rejection wraps ErrRejected.
+func (m *Manager) validated(ctx context.Context, st *state) error {
+	if m.validate == nil {
+		return nil
+	}
+	v := &Session{m: m, loaded: true, st: *st}
+	if err := m.validate(ctx, v); err != nil {
+		return wrap(ErrRejected, err)
+	}
+	*st = v.st
 	return nil
 }
 

@@ -136,15 +136,15 @@ func (rw *responseWriter) commit(status int) {
 		return
 	}
 	h := rw.w.Header()
-	addVary(h)
-	makePrivate(h)
+	makePrivate(h) // save added Vary: Cookie
 	for _, l := range lines {
 		h.Add("Set-Cookie", l)
 	}
 }
 
 // save returns the Set-Cookie lines for the session, under its lock, and
-// the error from loading it if SaveEveryRequest loaded it just now.
+// the error from loading it if SaveEveryRequest loaded it just now. It adds
+// "Vary: Cookie" to a response that used the session or that carries lines.
 func (rw *responseWriter) save(status int) (lines []string, loadErr, err error) {
 	s := &rw.s
 	s.mu.Lock()
@@ -157,13 +157,12 @@ func (rw *responseWriter) save(status int) (lines []string, loadErr, err error) 
 		}
 		_, loadErr = rw.m.loadLazy(s)
 	}
-	if s.st.accessed {
+	if status < 500 {
+		lines, err = rw.m.save(&s.st, rw.m.nowUnix())
+	}
+	if s.st.accessed || len(lines) > 0 {
 		addVary(rw.w.Header())
 	}
-	if status >= 500 {
-		return nil, loadErr, nil
-	}
-	lines, err = rw.m.save(&s.st, rw.m.nowUnix())
 	return lines, loadErr, err
 }
 
@@ -186,7 +185,9 @@ func (rw *responseWriter) finish() {
 // addVary adds Cookie to the Vary header unless it is there already.
 func addVary(h http.Header) {
 	for _, v := range h.Values("Vary") {
-		for _, f := range strings.Split(v, ",") {
+		for v != "" {
+			var f string
+			f, v, _ = strings.Cut(v, ",")
 			if f = strings.TrimSpace(f); f == "*" || strings.EqualFold(f, "Cookie") {
 				return
 			}

@@ -120,9 +120,9 @@ func (m *Manager) newMigration(mg *Migration, secure bool) (*migration, error) {
 			return bad("legacy cookie name %q is not a token of 1 to %d characters", c.Name, maxNameLen)
 		case m.chunkIndex(c.Name) >= 0:
 			return bad("legacy cookie name %q is a session cookie name", c.Name)
-		case len(c.Path) > maxAttrLen || !strings.HasPrefix(c.Path, "/") || !isAttrValue(c.Path):
+		case !validPath(c.Path):
 			return bad("legacy cookie %q: Path %q must start with / and hold no ';' or control characters", c.Name, c.Path)
-		case c.Domain != "" && (len(c.Domain) > maxAttrLen || !isDomain(c.Domain)):
+		case !validDomain(c.Domain):
 			return bad("legacy cookie %q: Domain %q is not a host name", c.Name, c.Domain)
 		case hasPrefixFold(c.Name, "__Host-") && (c.Path != "/" || c.Domain != ""):
 			return bad("legacy cookie %q: a __Host- cookie has Path / and no Domain", c.Name)
@@ -146,31 +146,6 @@ func (m *Manager) newMigration(mg *Migration, secure bool) (*migration, error) {
 	return x, nil
 }
 
-// carried returns a bit set: bit i says the cookie lines hold a cookie
-// named like legacy cookie i.
-func (x *migration) carried(lines []string) uint32 {
-	var bits uint32
-	pairs := 0
-	for _, line := range lines {
-		for line != "" && pairs <= maxCookiePairs {
-			var pair string
-			pair, line, _ = strings.Cut(line, ";")
-			name, _, ok := strings.Cut(pair, "=")
-			if !ok {
-				continue
-			}
-			pairs++
-			name = strings.Trim(name, " \t")
-			for i, n := range x.names {
-				if n == name {
-					bits |= 1 << i
-				}
-			}
-		}
-	}
-	return bits
-}
-
 // loadMigrating is load, followed by a migration when the request carries
 // a legacy cookie and no session cookie opened. r is the request, or nil
 // for LoadHeader and LoadCookies.
@@ -180,7 +155,6 @@ func (m *Manager) loadMigrating(ctx context.Context, r *http.Request, st *state,
 	if x == nil {
 		return err
 	}
-	st.legacy = x.carried(lines)
 	if st.legacy == 0 || st.fromCookie || x.load == nil {
 		return err
 	}
@@ -217,12 +191,8 @@ func (m *Manager) migrate(ctx context.Context, r *http.Request, st *state, lines
 	if !tmp.st.modified {
 		return nil // nothing to migrate
 	}
-	if m.validate != nil {
-		v := &Session{m: m, loaded: true, st: tmp.st}
-		if err := m.validate(ctx, v); err != nil {
-			return wrap(ErrRejected, err)
-		}
-		tmp.st = v.st
+	if err := m.validated(ctx, &tmp.st); err != nil {
+		return err
 	}
 	tmp.st.accessed = st.accessed
 	tmp.st.modified = true

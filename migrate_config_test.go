@@ -12,10 +12,7 @@ import (
 
 // With Load left out, legacy cookies are only deleted: the clean-up phase.
 func TestMigrationDeleteOnly(t *testing.T) {
-	kr, err := NewKeyring(testKey(t, 1, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	kr := oneKeyring(t)
 	m, err := New(kr, Config{Name: "cs", Insecure: true, Migration: Migration{Cookies: []LegacyCookie{
 		{Name: "old"}, {Name: "__Secure-old", Domain: ".example.com"},
 	}}})
@@ -37,10 +34,7 @@ func TestMigrationDeleteOnly(t *testing.T) {
 }
 
 func TestMigrationConfig(t *testing.T) {
-	kr, err := NewKeyring(testKey(t, 1, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	kr := oneKeyring(t)
 	load := func(*http.Request, *Session) error { return nil }
 	many := make([]LegacyCookie, maxLegacyCookies+1)
 	for i := range many {

@@ -82,10 +82,7 @@ var migCookies = []LegacyCookie{
 func newMigEnv(t *testing.T, cfg Config) *migEnv {
 	t.Helper()
 	e := &migEnv{legacy: &legacyFormat{}, hook: &mwHook{}, clock: newTestClock(t0)}
-	kr, err := NewKeyring(testKey(t, 1, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	kr := oneKeyring(t)
 	cfg.Name, cfg.Now, cfg.ErrorHook = "cs", e.clock.Now, e.hook.record
 	if cfg.Migration.Cookies == nil {
 		cfg.Migration.Cookies = migCookies
@@ -93,6 +90,7 @@ func newMigEnv(t *testing.T, cfg Config) *migEnv {
 	if cfg.Migration.Load == nil {
 		cfg.Migration.Load = e.legacy.load
 	}
+	var err error
 	if e.m, err = New(kr, cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -383,10 +381,7 @@ func TestMigrationTooLarge(t *testing.T) {
 func TestMigrationRollingDeploy(t *testing.T) {
 	legacy := &legacyFormat{}
 	hook := &mwHook{}
-	kr, err := NewKeyring(testKey(t, 1, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	kr := oneKeyring(t)
 	m, err := New(kr, Config{Name: "cs", Insecure: true, ErrorHook: hook.record,
 		Migration: Migration{Cookies: []LegacyCookie{{Name: "old2"}}, Load: legacy.load}})
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 // FromContext; every method, and Manager.Save or SetCookieHeaders given it,
 // panics with a message naming the middleware.
 func TestNoSessionPanics(t *testing.T) {
-	kr, _ := NewKeyring(testKey(t, 1, 1))
+	kr := oneKeyring(t)
 	m, err := New(kr, Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +91,7 @@ func TestChangeAfterHandlerReturnedIsReported(t *testing.T) {
 	var wg sync.WaitGroup
 	var late error
 	var hook mwHook
-	kr, _ := NewKeyring(testKey(t, 1, 1))
+	kr := oneKeyring(t)
 	m, err := New(kr, Config{ErrorHook: hook.record})
 	if err != nil {
 		t.Fatal(err)
