@@ -232,7 +232,7 @@ func genCookieVectors(t testing.TB) cookieVectorFile {
 }
 
 func TestCookieVectorsUpToDate(t *testing.T) {
-	checkVectorFile(t, cookieVectorsFile, encodeVectors(t, genCookieVectors(t)))
+	checkVectorFile(t, cookieVectorsFile, encodeVectors(t, genCookieVectors(t)), *update, "-update")
 }
 
 // TestCookieVectors loads every vector in testdata/cookie_vectors.json with

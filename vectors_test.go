@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -357,8 +358,39 @@ func encodeVectors(t testing.TB, f any) []byte {
 	return buf.Bytes()
 }
 
+// checkVectorFile compares a vector file with what its generator makes
+// now, after rewriting it when rewrite is set (by the test flag named in
+// flagName).
+func checkVectorFile(t *testing.T, name string, want []byte, rewrite bool, flagName string) {
+	if rewrite {
+		if err := os.WriteFile(name, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s differs from what its generator makes now. If the format changed on purpose, run: go test -run %s %s", name, t.Name(), flagName)
+	}
+}
+
+// readVectorFile decodes a vector file strictly.
+func readVectorFile(t *testing.T, name string, v any) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestVectorsUpToDate(t *testing.T) {
-	checkVectorFile(t, vectorsFile, encodeVectors(t, genVectors(t)))
+	checkVectorFile(t, vectorsFile, encodeVectors(t, genVectors(t)), *update, "-update")
 }
 
 // TestVectors opens every vector in testdata/vectors.json, reading only the
