@@ -106,11 +106,7 @@ func genVectors(t testing.TB) vectorFile {
 		if v.Chunks != 0 {
 			split = func(int) (int, error) { return v.Chunks, nil }
 		}
-		kind := byte(kindValue)
-		if v.Kind == "session" {
-			kind = kindSession
-		}
-		text, _, err := c.appendSeal(nil, v.CookieName, kind, []byte(payload), time.Unix(t0, 0), exp, split)
+		text, _, err := c.appendSeal(nil, v.CookieName, vectorKinds[v.Kind], []byte(payload), time.Unix(t0, 0), exp, split)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -284,6 +280,10 @@ func genVectors(t testing.TB) vectorFile {
 	}
 }
 
+// vectorKinds maps a vector's "kind" to the kind byte bound into the
+// associated data (SPEC.md §4.1).
+var vectorKinds = map[string]byte{"value": kindValue, "session": kindSession}
+
 // setPayload records p as the payload the vector opens to: as text if it
 // is UTF-8, else in hexadecimal.
 func (v *vector) setPayload(p []byte) {
@@ -419,14 +419,11 @@ func TestVectors(t *testing.T) {
 			}
 			var payload []byte
 			var info Info
+			kind, known := vectorKinds[v.Kind]
 			switch {
-			case v.Kind == "value" && v.Chunks == 0:
+			case kind == kindValue && v.Chunks == 0:
 				info, err = c.Open(v.CookieName, v.Sealed, &payload)
-			case v.Kind == "value" || v.Kind == "session":
-				kind := byte(kindValue)
-				if v.Kind == "session" {
-					kind = kindSession
-				}
+			case known:
 				buf := getBuf()
 				var p []byte
 				p, info, err = c.openPayload(buf, v.CookieName, kind, []byte(v.Sealed), v.Chunks, c.now().Unix())
