@@ -276,10 +276,10 @@ func TestPayloadVectorsUpToDate(t *testing.T) {
 	checkVectorFile(t, payloadVectorsFile, encodeVectors(t, genPayloadVectors(t)), *update, "-update")
 }
 
-// checkVectorState compares a decoded session with a vector's.
-func checkVectorState(t *testing.T, st *state, want *vectorState) {
-	t.Helper()
-	got := vectorState{ID: hex.EncodeToString(st.id[:]), Created: st.created, Deadline: st.deadline,
+// describeState is the vector form of st: each value inflated, or the
+// error that reading it gives.
+func describeState(st *state) *vectorState {
+	vs := &vectorState{ID: hex.EncodeToString(st.id[:]), Created: st.created, Deadline: st.deadline,
 		Explicit: st.explicit, Browser: st.browserClose, Idle: st.idle, Entries: []vectorEntry{}}
 	for i := range st.values {
 		e := &st.values[i]
@@ -291,8 +291,15 @@ func checkVectorState(t *testing.T, st *state, want *vectorState) {
 		} else {
 			ve.Value, ve.ValueHex = textOrHex(v)
 		}
-		got.Entries = append(got.Entries, ve)
+		vs.Entries = append(vs.Entries, ve)
 	}
+	return vs
+}
+
+// checkVectorState compares a decoded session with a vector's.
+func checkVectorState(t *testing.T, st *state, want *vectorState) {
+	t.Helper()
+	got := *describeState(st)
 	// The vector's own text and hex forms, normalized the same way.
 	norm := *want
 	norm.Entries = nil
