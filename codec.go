@@ -266,7 +266,6 @@ func (c *Codec) sealIn(buf *[]byte, raw []byte, method byte, dst []byte, name st
 	// ciphertext's tag takes, so sealing in place does not overwrite it.
 	end := len(raw) + tagSize
 	raw = slices.Grow(raw, tagSize+c.adLen(name, chunks))
-	*buf = raw
 	ad := c.appendAD(raw[end:end], raw[:headerSize], kind, name, chunks)
 	sealed := primary.aead.Seal(raw[:headerSize], raw[headerSize-nonceSize:headerSize], raw[headerSize:], ad)
 	*buf = sealed
