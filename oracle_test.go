@@ -90,15 +90,7 @@ func newOracleVictim(t *testing.T, rng *rand.Rand, shared bool) oracleVictim {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pairs []string
-	for _, l := range lines {
-		c, err := http.ParseSetCookie(l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pairs = append(pairs, c.Name+"="+c.Value)
-	}
-	v.cookie = strings.Join(pairs, "; ")
+	v.cookie = stHeader(t, lines)
 	// Compression is on: the cart, over the threshold, is stored
 	// compressed, or the cookie could not be shorter than it.
 	if cart, _ := json.Marshal(oracleCart()); len(v.cookie) >= len(cart) {
