@@ -362,6 +362,7 @@ func encodeVectors(t testing.TB, f any) []byte {
 // now, after rewriting it when rewrite is set (by the test flag named in
 // flagName).
 func checkVectorFile(t *testing.T, name string, want []byte, rewrite bool, flagName string) {
+	t.Helper()
 	if rewrite {
 		if err := os.WriteFile(name, want, 0o644); err != nil {
 			t.Fatal(err)
@@ -378,6 +379,7 @@ func checkVectorFile(t *testing.T, name string, want []byte, rewrite bool, flagN
 
 // readVectorFile decodes a vector file strictly.
 func readVectorFile(t *testing.T, name string, v any) {
+	t.Helper()
 	b, err := os.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
