@@ -3,7 +3,6 @@ package cookiesession
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 )
@@ -225,10 +224,5 @@ func benchSession(b *testing.B, size string) (*Manager, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var pairs []string
-	for _, l := range lines {
-		pair, _, _ := strings.Cut(l, ";")
-		pairs = append(pairs, pair)
-	}
-	return m, strings.Join(pairs, "; ")
+	return m, stHeader(b, lines)
 }

@@ -223,7 +223,9 @@ const sealPrefix = headerSize + timesSize
 // sealIn is appendSeal for a body that the caller wrote into raw, after
 // sealPrefix bytes of room, stored with method (methodNone or
 // methodDeflate). raw is *buf, or grew from it; sealIn seals in place, and
-// leaves *buf pointing at what it used. The body must fit MaxPayloadSize.
+// leaves *buf pointing at what it used. A body over MaxPayloadSize gives
+// ErrTooLarge: for a session payload, this is the only check of its whole
+// length.
 func (c *Codec) sealIn(buf *[]byte, raw []byte, method byte, dst []byte, name string, kind byte, now, expires time.Time, split func(textLen int) (int, error)) ([]byte, int, error) {
 	*buf = raw
 	if len(raw)-sealPrefix > c.max {
@@ -264,7 +266,6 @@ func (c *Codec) sealIn(buf *[]byte, raw []byte, method byte, dst []byte, name st
 	// ciphertext's tag takes, so sealing in place does not overwrite it.
 	end := len(raw) + tagSize
 	raw = slices.Grow(raw, tagSize+c.adLen(name, chunks))
-	*buf = raw
 	ad := c.appendAD(raw[end:end], raw[:headerSize], kind, name, chunks)
 	sealed := primary.aead.Seal(raw[:headerSize], raw[headerSize-nonceSize:headerSize], raw[headerSize:], ad)
 	*buf = sealed

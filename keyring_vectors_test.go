@@ -1,13 +1,10 @@
 package cookiesession
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -213,40 +210,14 @@ func genKeyringVectors(t testing.TB) keyringVectorFile {
 }
 
 func TestKeyringVectorsUpToDate(t *testing.T) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(genKeyringVectors(t)); err != nil {
-		t.Fatal(err)
-	}
-	if *updateKeyring {
-		if err := os.WriteFile(keyringVectorsFile, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(keyringVectorsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, buf.Bytes()) {
-		t.Fatalf("%s differs from what genKeyringVectors makes now. If the text form changed on purpose, run: go test -run TestKeyringVectorsUpToDate -update-keyring", keyringVectorsFile)
-	}
+	checkVectorFile(t, keyringVectorsFile, encodeVectors(t, genKeyringVectors(t)), *updateKeyring, "-update-keyring")
 }
 
 // TestKeyringVectors parses every vector in testdata/keyring-vectors.json,
 // reading only the file, as an implementation in another language would.
 func TestKeyringVectors(t *testing.T) {
-	b, err := os.ReadFile(keyringVectorsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var f keyringVectorFile
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		t.Fatal(err)
-	}
+	readVectorFile(t, keyringVectorsFile, &f)
 	if len(f.Vectors) < 50 {
 		t.Fatalf("only %d vectors in %s", len(f.Vectors), keyringVectorsFile)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -80,7 +81,7 @@ func newOracleVictim(t *testing.T, rng *rand.Rand, shared bool) oracleVictim {
 	if shared {
 		err = s.Set("state", oracleState{Token: v.token, Cart: oracleCart()})
 	} else {
-		err = errorsJoin(s.Set("csrf", v.token), s.Set("cart", oracleCart()))
+		err = errors.Join(s.Set("csrf", v.token), s.Set("cart", oracleCart()))
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -89,15 +90,7 @@ func newOracleVictim(t *testing.T, rng *rand.Rand, shared bool) oracleVictim {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pairs []string
-	for _, l := range lines {
-		c, err := http.ParseSetCookie(l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pairs = append(pairs, c.Name+"="+c.Value)
-	}
-	v.cookie = strings.Join(pairs, "; ")
+	v.cookie = stHeader(t, lines)
 	// Compression is on: the cart, over the threshold, is stored
 	// compressed, or the cookie could not be shorter than it.
 	if cart, _ := json.Marshal(oracleCart()); len(v.cookie) >= len(cart) {
@@ -123,15 +116,6 @@ func newOracleVictim(t *testing.T, rng *rand.Rand, shared bool) oracleVictim {
 		}
 	}))
 	return v
-}
-
-func errorsJoin(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // observe makes the victim's browser search for q, and returns what the

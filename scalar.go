@@ -259,8 +259,9 @@ func skipDigits(b []byte, i int) int {
 }
 
 // encodeScalar returns what JSONSerializer.Marshal(v) would, and true, when
-// v is a string, bool, integer or finite float of an exact built-in type and
-// its encoding needs no escaping. Otherwise it returns false.
+// v is a string, bool, integer or float of an exact built-in type, its
+// encoding needs no escaping, and a float is written in plain notation (see
+// appendFloat). Otherwise it returns false.
 func encodeScalar(v any) ([]byte, bool) {
 	var tmp [32]byte
 	var b []byte
@@ -314,8 +315,9 @@ func encodeScalar(v any) ([]byte, bool) {
 }
 
 // plainString reports whether JSON writes s between quotes as it is, with
-// HTML escaping off: printable ASCII other than " and \, and valid UTF-8
-// other than U+2028 and U+2029, which encoding/json always escapes.
+// HTML escaping off: ASCII other than the control characters below 0x20,
+// " and \, and valid UTF-8 other than U+2028 and U+2029, which
+// encoding/json always escapes.
 func plainString(s string) bool {
 	for i := 0; i < len(s); {
 		c := s[i]

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -105,11 +106,7 @@ func genVectors(t testing.TB) vectorFile {
 		if v.Chunks != 0 {
 			split = func(int) (int, error) { return v.Chunks, nil }
 		}
-		kind := byte(kindValue)
-		if v.Kind == "session" {
-			kind = kindSession
-		}
-		text, _, err := c.appendSeal(nil, v.CookieName, kind, []byte(payload), time.Unix(t0, 0), exp, split)
+		text, _, err := c.appendSeal(nil, v.CookieName, vectorKinds[v.Kind], []byte(payload), time.Unix(t0, 0), exp, split)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -283,6 +280,10 @@ func genVectors(t testing.TB) vectorFile {
 	}
 }
 
+// vectorKinds maps a vector's "kind" to the kind byte bound into the
+// associated data (SPEC.md §4.1).
+var vectorKinds = map[string]byte{"value": kindValue, "session": kindSession}
+
 // setPayload records p as the payload the vector opens to: as text if it
 // is UTF-8, else in hexadecimal.
 func (v *vector) setPayload(p []byte) {
@@ -357,8 +358,41 @@ func encodeVectors(t testing.TB, f any) []byte {
 	return buf.Bytes()
 }
 
+// checkVectorFile compares a vector file with what its generator makes
+// now, after rewriting it when rewrite is set (by the test flag named in
+// flagName).
+func checkVectorFile(t *testing.T, name string, want []byte, rewrite bool, flagName string) {
+	t.Helper()
+	if rewrite {
+		if err := os.WriteFile(name, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s differs from what its generator makes now. If the format changed on purpose, run: go test -run %s %s", name, t.Name(), flagName)
+	}
+}
+
+// readVectorFile decodes a vector file strictly.
+func readVectorFile(t *testing.T, name string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestVectorsUpToDate(t *testing.T) {
-	checkVectorFile(t, vectorsFile, encodeVectors(t, genVectors(t)))
+	checkVectorFile(t, vectorsFile, encodeVectors(t, genVectors(t)), *update, "-update")
 }
 
 // TestVectors opens every vector in testdata/vectors.json, reading only the
@@ -387,14 +421,11 @@ func TestVectors(t *testing.T) {
 			}
 			var payload []byte
 			var info Info
+			kind, known := vectorKinds[v.Kind]
 			switch {
-			case v.Kind == "value" && v.Chunks == 0:
+			case kind == kindValue && v.Chunks == 0:
 				info, err = c.Open(v.CookieName, v.Sealed, &payload)
-			case v.Kind == "value" || v.Kind == "session":
-				kind := byte(kindValue)
-				if v.Kind == "session" {
-					kind = kindSession
-				}
+			case known:
 				buf := getBuf()
 				var p []byte
 				p, info, err = c.openPayload(buf, v.CookieName, kind, []byte(v.Sealed), v.Chunks, c.now().Unix())

@@ -1,5 +1,7 @@
-// Package fuzz holds the fuzz targets for cookiesession. It has no code of
-// its own: the targets are in codec_fuzz_test.go, keyring_fuzz_test.go,
+// Package fuzz holds the fuzz targets for cookiesession's public API (two
+// more, FuzzAppendBase64 and FuzzScalarJSON, test unexported helpers and so
+// live in the root package's base64_test.go and scalar_test.go). It has no
+// code of its own: the targets are in codec_fuzz_test.go, keyring_fuzz_test.go,
 // cookie_fuzz_test.go and payload_fuzz_test.go, their fixed keys, clock and
 // limits in helpers_test.go, the independent decoder written from SPEC.md
 // that they check against in spec_test.go, and the check of the committed
@@ -18,9 +20,10 @@
 //     so that the checks after authentication (flags, expiry, DEFLATE,
 //     deserialization) are fuzzed too.
 //   - FuzzSealOpen seals a struct built from the fuzz inputs, with compression
-//     on (Options.Compress, threshold 1) and off, and requires that it opens to an equal value
-//     with the expected key and expiry, that the spec decoder reads the same
-//     payload, and that it does not open under another cookie name.
+//     on (Options.Compress, threshold 1) and off, and requires that it opens
+//     to an equal value with the expected key and expiry, that the spec
+//     decoder reads the same payload, and that it does not open under another
+//     cookie name.
 //   - FuzzParseKeyring parses arbitrary keyring text. Text that parses must
 //     survive Marshal and ParseKeyring unchanged; text that does not must give
 //     an error wrapping ErrInvalidKeyring, ErrInvalidKey or ErrDuplicateKeyID
