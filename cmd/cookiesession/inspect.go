@@ -40,7 +40,7 @@ func inspect(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fu
 	if *keysFile != "" {
 		kr, _, err = readKeyring(*keysFile, nil)
 	} else if text := getenv(keysEnv); text != "" {
-		if kr, err = cookiesession.ParseKeyring(text); err != nil {
+		if kr, err = parseKeyring(text); err != nil {
 			err = fmt.Errorf("$%s: %w", keysEnv, err)
 		}
 	} else {
@@ -73,6 +73,7 @@ func inspect(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fu
 	m, err := cookiesession.New(kr, cookiesession.Config{
 		Name:      *name,
 		MaxChunks: *maxChunks,
+		Now:       clock,
 		Codec:     cookiesession.Options{Purpose: *purpose},
 	})
 	if err != nil {

@@ -229,6 +229,17 @@ func keygen(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// parseKeyring parses a keyring and sets its clock to the CLI's clock, now,
+// so that its schedules resolve at the same time as -schedule computes.
+func parseKeyring(text string) (*cookiesession.Keyring, error) {
+	kr, err := cookiesession.ParseKeyring(text)
+	if err != nil {
+		return nil, err
+	}
+	kr.SetClock(clock)
+	return kr, nil
+}
+
 // readKeyring parses the keyring in the file path names, or on stdin if
 // path is empty; commented reports whether the text held a comment.
 func readKeyring(path string, stdin io.Reader) (kr *cookiesession.Keyring, commented bool, err error) {
@@ -248,7 +259,7 @@ func readKeyring(path string, stdin io.Reader) (kr *cookiesession.Keyring, comme
 	if len(data) > maxInput {
 		return nil, false, fmt.Errorf("%s: over %d bytes, not a keyring", src, maxInput)
 	}
-	kr, err = cookiesession.ParseKeyring(string(data))
+	kr, err = parseKeyring(string(data))
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: %w", src, err)
 	}

@@ -50,8 +50,8 @@ func rotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	file := fs.String("f", "", "read the keyring from `file` instead of standard input")
 	out := fs.String("o", "", "write the keyring to `file`, with mode 0600, instead of standard output")
 	add := fs.Bool("add", false, "add a new decrypt-only key; its ID goes to standard error")
-	schedule := fs.Duration("schedule", 0, "add a new key that becomes primary this `long` from now, and end the old primary after -lifetime")
-	lifetime := fs.Duration("lifetime", cookiesession.DefaultLifetime, "with -schedule: the longest `lifetime` of a session (Config.Lifetime, or the longest SetExpiry)")
+	schedule := fs.Duration("schedule", 0, "add a new key that becomes primary this `duration` from now, and end the old primary after -lifetime")
+	lifetime := fs.Duration("lifetime", cookiesession.DefaultLifetime, "with -schedule: the longest `duration` of a session (Config.Lifetime, or the longest SetExpiry)")
 	var promote, disable, enable, remove keyIDFlag
 	fs.Var(&promote, "promote", "make decrypt-only key `ID` the primary key")
 	fs.Var(&disable, "disable", "disable key `ID`, which then opens nothing")
@@ -159,8 +159,14 @@ const maxLifetime = 400 * 24 * time.Hour
 // last session sealed under it has expired (SPEC.md §10.4).
 const maxSkew = 5 * time.Minute
 
-// now is the clock of -schedule; tests replace it.
+// now is the CLI's one clock: -schedule computes its times from it, and
+// every keyring a command reads resolves its schedules against it (see
+// parseKeyring), as does inspect's expiry check. Tests replace it.
 var now = time.Now
+
+// clock reads now when it is called, so a keyring parsed before a test
+// replaces now still follows it.
+func clock() time.Time { return now() }
 
 // scheduleKey adds a new key to kr as decrypt-only, schedules it to become
 // primary after wait, and schedules the current primary to stop opening

@@ -11,72 +11,96 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// at sets the clock of -schedule for one test.
-func at(t *testing.T, s string) time.Time {
+// at sets the CLI's clock for one test.
+func at(t *testing.T, tm time.Time) {
 	t.Helper()
-	tm, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		t.Fatal(err)
-	}
 	old := now
 	now = func() time.Time { return tm }
 	t.Cleanup(func() { now = old })
-	return tm
+}
+
+// scheduleDates are the clock readings the date-dependent CLI tests run
+// at: the date the test was written for, the real date, and one far past
+// it. A command that reads any clock but the CLI's gives a different answer
+// at one of them.
+func scheduleDates() []time.Time {
+	return []time.Time{
+		time.Date(2026, 12, 1, 9, 50, 0, 0, time.UTC),
+		time.Now().UTC().Truncate(time.Second),
+		time.Date(2099, 12, 1, 9, 50, 0, 0, time.UTC),
+	}
 }
 
 func TestRotateSchedule(t *testing.T) {
-	at(t, "2026-12-01T09:50:00.25Z")
 	in := testKeyring(t)
 	tests := []struct {
 		name     string
 		args     []string
-		promote  string
-		disable  string
-		lifetime time.Duration
+		wait     time.Duration // until the promotion
+		lifetime time.Duration // then until the old primary ends, less the skew
 	}{
-		{"default lifetime", []string{"-schedule", "10m"}, "2026-12-01T10:00:01Z", "2026-12-15T10:05:01Z", 0},
-		{"one-hour sessions", []string{"-schedule", "2h", "-lifetime", "1h"}, "2026-12-01T11:50:01Z", "2026-12-01T12:55:01Z", 0},
+		{"default lifetime", []string{"-schedule", "10m"}, 10 * time.Minute, cookiesession.DefaultLifetime},
+		{"one-hour sessions", []string{"-schedule", "2h", "-lifetime", "1h"}, 2 * time.Hour, time.Hour},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := runCmd(nil, in, append([]string{"rotate"}, tt.args...)...)
-			if r.code != exitOK {
-				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
-			}
-			kr, err := cookiesession.ParseKeyring(r.stdout)
-			if err != nil {
-				t.Fatalf("output does not parse: %v", err)
-			}
-			stats := kr.Stats()
-			if len(stats) != 4 {
-				t.Fatalf("%d keys, want 4", len(stats))
-			}
-			added := stats[3].ID
-			ts := func(s string) time.Time { tm, _ := time.Parse(time.RFC3339, s); return tm }
-			// The clock is real here, long after 2026-12-01: show the states
-			// as written, with the schedules.
-			kr.SetClock(func() time.Time { return ts("2026-12-01T09:50:00Z") })
-			want := []cookiesession.KeyStats{
-				{ID: idPrimary, State: cookiesession.KeyPrimary, DisabledFrom: ts(tt.disable)},
-				{ID: idDecrypt, State: cookiesession.KeyDecryptOnly},
-				{ID: idDisabled, State: cookiesession.KeyDisabled},
-				{ID: added, State: cookiesession.KeyDecryptOnly, PrimaryFrom: ts(tt.promote)},
-			}
-			if diff := cmp.Diff(want, kr.Stats()); diff != "" {
-				t.Fatalf("keys (-want +got):\n%s", diff)
-			}
-			msg := "added key " + added.String() + " as decrypt-only; it becomes primary at " + tt.promote +
-				", and key 11111111 stops opening sessions at " + tt.disable + ". Deploy this keyring to every instance before " + tt.promote + "."
-			if r.stderr != "cookiesession rotate: "+msg+"\n" {
-				t.Errorf("stderr %q, want %q", r.stderr, msg)
-			}
-			if first, _, _ := strings.Cut(r.stdout, "\n"); first != "# "+msg {
-				t.Errorf("first line %q, want the schedule as a comment", first)
-			}
-			// A second -schedule before the promotion is refused.
-			again := runCmd(nil, r.stdout, "rotate", "-schedule", "10m")
-			checkFailure(t, again, exitFail, "already scheduled to become primary at "+tt.promote)
-		})
+	for _, day := range scheduleDates() {
+		for _, tt := range tests {
+			t.Run(day.Format("2006-01-02")+"/"+tt.name, func(t *testing.T) {
+				// A quarter second past the whole second: the promotion
+				// rounds up to the next one.
+				start := day.Add(250 * time.Millisecond)
+				at(t, start)
+				promoteAt := day.Add(tt.wait + time.Second)
+				disableAt := promoteAt.Add(tt.lifetime + maxSkew)
+				promote, disable := promoteAt.Format(time.RFC3339), disableAt.Format(time.RFC3339)
+
+				r := runCmd(nil, in, append([]string{"rotate"}, tt.args...)...)
+				if r.code != exitOK {
+					t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+				}
+				kr, err := cookiesession.ParseKeyring(r.stdout)
+				if err != nil {
+					t.Fatalf("output does not parse: %v", err)
+				}
+				stats := kr.Stats()
+				if len(stats) != 4 {
+					t.Fatalf("%d keys, want 4", len(stats))
+				}
+				added := stats[3].ID
+				// The states at the start, with the schedules as written.
+				kr.SetClock(func() time.Time { return start })
+				want := []cookiesession.KeyStats{
+					{ID: idPrimary, State: cookiesession.KeyPrimary, DisabledFrom: disableAt},
+					{ID: idDecrypt, State: cookiesession.KeyDecryptOnly},
+					{ID: idDisabled, State: cookiesession.KeyDisabled},
+					{ID: added, State: cookiesession.KeyDecryptOnly, PrimaryFrom: promoteAt},
+				}
+				if diff := cmp.Diff(want, kr.Stats()); diff != "" {
+					t.Fatalf("keys (-want +got):\n%s", diff)
+				}
+				msg := "added key " + added.String() + " as decrypt-only; it becomes primary at " + promote +
+					", and key 11111111 stops opening sessions at " + disable + ". Deploy this keyring to every instance before " + promote + "."
+				if r.stderr != "cookiesession rotate: "+msg+"\n" {
+					t.Errorf("stderr %q, want %q", r.stderr, msg)
+				}
+				if first, _, _ := strings.Cut(r.stdout, "\n"); first != "# "+msg {
+					t.Errorf("first line %q, want the schedule as a comment", first)
+				}
+				// A second -schedule before the promotion is refused.
+				again := runCmd(nil, r.stdout, "rotate", "-schedule", "10m")
+				checkFailure(t, again, exitFail, "already scheduled to become primary at "+promote)
+
+				// Once the CLI's clock has passed the promotion, a rotate
+				// writes the keyring as it is then: the promotion done.
+				at(t, promoteAt)
+				later := runCmd(nil, r.stdout, "rotate", "-add")
+				if later.code != exitOK {
+					t.Fatalf("rotate -add after the promotion: exit %d, stderr %q", later.code, later.stderr)
+				}
+				if !strings.Contains(later.stdout, added.String()+":primary:") || strings.Contains(later.stdout, "primary-from") {
+					t.Errorf("after the promotion, the keyring is written as\n%s\nwant key %v primary, with no primary-from", later.stdout, added)
+				}
+			})
+		}
 	}
 }
 
