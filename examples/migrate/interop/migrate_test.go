@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/cookiesession/cookiesession"
-	"github.com/cookiesession/cookiesession/examples/migrate/internal/djangotest"
+	"github.com/cookiesession/cookiesession/internal/djangotest"
 	"github.com/cookiesession/cookiesession/examples/migrate/internal/server"
 	"github.com/google/go-cmp/cmp"
 )
