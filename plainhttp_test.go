@@ -157,3 +157,37 @@ func TestPlainHTTPWarningNotOverTLS(t *testing.T) {
 	resp.Body.Close()
 	hook.mwWantErrs(t)
 }
+
+// BenchmarkWarnPlainHTTP measures the check that a response setting
+// cookies pays: over TLS, behind a proxy that terminates TLS, on a
+// loopback host, and once the warning has gone out.
+func BenchmarkWarnPlainHTTP(b *testing.B) {
+	m, err := New(oneKeyring(b), Config{ErrorHook: func(*http.Request, error) {}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	proxied := httptest.NewRequest("GET", "http://example.com/", nil)
+	proxied.Header.Set("X-Forwarded-Proto", "https")
+	for _, bc := range []struct {
+		name   string
+		r      *http.Request
+		warned bool
+	}{
+		{"TLS", httptest.NewRequest("GET", "https://example.com/", nil), false},
+		{"X-Forwarded-Proto", proxied, false},
+		{"loopback", httptest.NewRequest("GET", "http://127.0.0.1:8080/", nil), false},
+		{"after the warning", httptest.NewRequest("GET", "http://example.com/", nil), true},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			plainHTTPWarned.Store(bc.warned)
+			b.Cleanup(func() { plainHTTPWarned.Store(true) })
+			b.ReportAllocs()
+			for b.Loop() {
+				m.warnPlainHTTP(bc.r)
+			}
+			if plainHTTPWarned.Load() != bc.warned {
+				b.Fatal("the warning went out")
+			}
+		})
+	}
+}
