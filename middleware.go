@@ -63,7 +63,8 @@ type exchange struct {
 }
 
 // Middleware returns a handler that gives every request a session, reached
-// with FromContext(r.Context()), and then calls next.
+// with FromContext(r.Context()), or m.FromContext(r.Context()) when several
+// managers' middleware wrap one handler, and then calls next.
 //
 // The session's cookie is opened only when the handler first uses the
 // session. A cookie that does not open gives a fresh, empty session, and
