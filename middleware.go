@@ -13,12 +13,28 @@ import (
 
 type contextKey struct{}
 
+// managerKey finds the session of one Manager's middleware in a context.
+type managerKey struct{ m *Manager }
+
 // FromContext returns the session that the middleware put in a request's
 // context, or nil if the context has none: the handler is not wrapped in
-// [Manager.Middleware]. Every method of a nil *Session panics with a message
-// that says so.
+// [Manager.Middleware]. With several managers' middleware stacked, it is
+// the session of the innermost; [Manager.FromContext] finds each one's.
+// Every method of a nil *Session panics with a message that says so.
 func FromContext(ctx context.Context) *Session {
 	s, _ := ctx.Value(contextKey{}).(*Session)
+	return s
+}
+
+// FromContext returns the session that m's middleware put in a request's
+// context, or nil if m's middleware does not wrap the handler. Use it when
+// two managers' middleware wrap one handler, as for a short-lived login
+// session beside long-lived preferences under another cookie name, like
+// gorilla/sessions' store.Get(r, name): the package-level [FromContext]
+// returns the innermost session only. If m's middleware wraps the handler
+// twice, it returns the inner one's session.
+func (m *Manager) FromContext(ctx context.Context) *Session {
+	s, _ := ctx.Value(managerKey{m}).(*Session)
 	return s
 }
 
@@ -31,7 +47,8 @@ type sessionContext struct {
 }
 
 func (c *sessionContext) Value(key any) any {
-	if key == (contextKey{}) {
+	switch key {
+	case contextKey{}, managerKey{c.s.m}:
 		return c.s
 	}
 	return c.Context.Value(key)
@@ -46,7 +63,8 @@ type exchange struct {
 }
 
 // Middleware returns a handler that gives every request a session, reached
-// with FromContext(r.Context()), and then calls next.
+// with FromContext(r.Context()), or m.FromContext(r.Context()) when several
+// managers' middleware wrap one handler, and then calls next.
 //
 // The session's cookie is opened only when the handler first uses the
 // session. A cookie that does not open gives a fresh, empty session, and
@@ -75,6 +93,17 @@ type exchange struct {
 // error goes to Config.ErrorHook and Config.SaveFailed writes the response
 // instead of the handler. An unmodified session that only needed a renewed
 // seal keeps its cookie instead, and the error goes to the hook alone.
+//
+// Browsers drop Secure cookies (the default) that come over plain HTTP,
+// unless the page's host is localhost or a loopback address, so behind a
+// misconfigured proxy, or on a LAN address without TLS, every session is
+// lost without a trace. The first time in the process that a response sets
+// Secure cookies in answer to a request with no TLS, no
+// "X-Forwarded-Proto: https" and a Host other than localhost or a
+// loopback address, Config.ErrorHook receives an error wrapping
+// [ErrPlainHTTP] that names the fixes (TLS termination, or
+// Config.Insecure); the response goes out unchanged. The check runs only
+// when a response sets cookies, and stops after the first report.
 //
 // The ResponseWriter that next receives supports http.Flusher,
 // http.Hijacker and io.ReaderFrom, and unwraps for http.ResponseController.
@@ -135,6 +164,7 @@ func (rw *responseWriter) commit(status int) {
 	if len(lines) == 0 {
 		return
 	}
+	rw.m.warnPlainHTTP(rw.r)
 	h := rw.w.Header()
 	makePrivate(h) // save added Vary: Cookie
 	for _, l := range lines {

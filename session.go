@@ -224,6 +224,30 @@ func (st *state) changed() {
 	st.gen++
 }
 
+// Modified reports whether the session holds changes that are not saved
+// yet, like Django's request.session.modified. These mark it modified:
+// [Session.Set], [Session.Clear], [Session.Destroy], [Session.Renew],
+// [Session.SetExpiry], [Session.ResetExpiry] and [Session.AddFlash], always
+// (Clear and Destroy even on an empty session); [Session.Delete] and [Pop]
+// when the key was there ([Session.Flashes] when there were messages); a
+// session filled from a legacy cookie by Config.Migration; and changes
+// that Config.Validate makes. Reads never do, nor does a failed change. A
+// save clears it: the middleware's, just before the response header goes
+// out, or [Manager.Save] and [Manager.SetCookieHeaders]. So it is false
+// after the header, unless the session changed after that (and the change
+// was lost: see [ErrHeaderWritten]).
+//
+// A session can be saved when it is not modified: for its idle renewal,
+// under a new primary key, or with Config.SaveEveryRequest. Modified does
+// not report those. It does not open the session's cookie either: before
+// the first use of another method, it reports false.
+func (s *Session) Modified() bool {
+	s.check()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.modified
+}
+
 // raw returns the serialized value under key, inflated. Stored slices are
 // never written to again, so the result stays valid after the lock is
 // released. An error (a compressed value that does not inflate) wraps

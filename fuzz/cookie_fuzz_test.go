@@ -295,7 +295,7 @@ func FuzzMiddleware(f *testing.F) {
 			}
 			final = hdContents(t, s)
 		}))
-		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req := httptest.NewRequest(http.MethodGet, "https://example.com/", nil) // over TLS, as Secure cookies need
 		req.Header["Cookie"] = []string{h1}
 		if h2 != "" {
 			req.Header["Cookie"] = append(req.Header["Cookie"], h2)

@@ -25,12 +25,21 @@ const maxChunksLimit = 10
 
 func inspect(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	const cmd = "inspect"
-	fs := newFlagSet(cmd, "[-keys file] [-name session] [-purpose p] [-max-chunks n] [cookie]", stderr)
+	fs := newFlagSet(cmd, "[-keys file] [-name session] [-purpose p] [-max-chunks n] [-json] [cookie]", stderr)
 	keysFile := fs.String("keys", "", "read the keyring from `file` instead of $"+keysEnv)
 	name := fs.String("name", "", "the session cookie's `name` (Config.Name); default "+cookiesession.DefaultName+
 		", or "+cookiesession.DefaultPlainName+" for input that names cookies and not that one")
 	purpose := fs.String("purpose", "", "the `purpose` the cookie was sealed for (Config.Codec.Purpose)")
 	maxChunks := fs.Int("max-chunks", maxChunksLimit, "the most cookies one session may span, 1 to 10 (Config.MaxChunks)")
+	asJSON := fs.Bool("json", false, "print what inspect found as one JSON object on standard output")
+	// failOpen reports a cookie that did not open: on stderr, and with
+	// -json as an object on stdout too.
+	failOpen := func(code, format string, a ...any) int {
+		if *asJSON {
+			writeJSON(stdout, inspectFailure{Error: code, Message: fmt.Sprintf(format, a...)})
+		}
+		return fail(stderr, cmd, exitFail, format, a...)
+	}
 	if st := parseFlags(fs, args); st >= 0 {
 		return st
 	}
@@ -87,19 +96,22 @@ func inspect(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fu
 
 	s, err := m.LoadHeader(context.Background(), header)
 	if err != nil {
-		return fail(stderr, cmd, exitFail, "%s", openError(err, *name, *purpose))
+		return failOpen(openErrorCode(err), "%s", openError(err, *name, *purpose))
 	}
 	if s.IsNew() {
-		return fail(stderr, cmd, exitFail, "no session cookie: the input has no cookie named %q (set -name to the application's cookie name)", *name)
+		return failOpen("no_session", "no session cookie: the input has no cookie named %q (set -name to the application's cookie name)", *name)
 	}
 
 	values := make(map[string]json.RawMessage)
 	for _, k := range s.Keys() {
 		v, _, err := cookiesession.Get[json.RawMessage](s, k)
 		if err != nil {
-			return fail(stderr, cmd, exitFail, "the value of key %q is not JSON: inspect reads sessions stored with the default JSON serializer only", k)
+			return failOpen("not_json", "the value of key %q is not JSON: inspect reads sessions stored with the default JSON serializer only", k)
 		}
 		values[k] = v
+	}
+	if *asJSON {
+		return inspectJSON(stdout, stderr, kr, s, header, *name, values)
 	}
 	var payload bytes.Buffer
 	enc := json.NewEncoder(&payload)

@@ -7,7 +7,7 @@
 //
 // # Making a keyring
 //
-//	cookiesession keygen [-o file]
+//	cookiesession keygen [-o file] [-json]
 //
 // prints a new keyring, holding one primary key, in the text form that
 // cookiesession.ParseKeyring reads (SPEC.md §10). The output is a secret:
@@ -21,7 +21,7 @@
 //
 // # Rotating keys
 //
-//	cookiesession rotate [-f file] [-o file] [step]
+//	cookiesession rotate [-f file] [-o file] [-json] [step]
 //
 // reads a keyring from the file, or from standard input, and prints the
 // changed keyring on standard output, or writes it with -o. Without a step
@@ -50,7 +50,8 @@
 // Or rotate in stages, one step per run, and deploy each result everywhere
 // before the next step:
 //
-//	-add         add a new decrypt-only key (its ID goes to standard error)
+//	-add         add a new decrypt-only key (its ID goes to standard error,
+//	             and with -json to the report's key_id)
 //	-promote ID  make decrypt-only key ID the primary; the old primary
 //	             becomes decrypt-only
 //	-disable ID  stop key ID opening cookies, keeping it on record
@@ -66,7 +67,7 @@
 //
 // # Inspecting a cookie
 //
-//	cookiesession inspect [-keys file] [-name session] [-purpose p] [-max-chunks n] [cookie]
+//	cookiesession inspect [-keys file] [-name session] [-purpose p] [-max-chunks n] [-json] [cookie]
 //
 // opens a session cookie with the keyring in the COOKIESESSION_KEYS
 // environment variable, or in the file that -keys names, and prints the key
@@ -90,6 +91,45 @@
 // match the application's Options.Purpose, and -max-chunks (default 10, the
 // most the library allows) bounds how many cookies one session may span.
 // inspect reads values as JSON, the library's default serializer.
+//
+// # JSON reports
+//
+// With -json, keygen, rotate and inspect print one JSON object on standard
+// output, for scripts; messages for people still go to standard error. The
+// key text never appears in it: keygen and rotate need -o with -json, and
+// refuse to run without it (exit status 2), since standard output holds
+// the report. keygen and rotate print
+//
+//	{
+//	  "step": "schedule",
+//	  "key_id": "1a2b3c4d",
+//	  "primary": "0badcafe",
+//	  "file": "keys.txt",
+//	  "keys": [
+//	    {"id": "0badcafe", "state": "primary", "disabled_from": "2026-12-15T10:15:00Z"},
+//	    {"id": "1a2b3c4d", "state": "decrypt-only", "primary_from": "2026-12-01T10:00:00Z"}
+//	  ]
+//	}
+//
+// step is keygen, or for rotate: rotate (no step flag), add, schedule,
+// promote, disable, enable or remove. key_id is the key the step added
+// (keygen, rotate, add, schedule) or changed (the others); primary is the
+// primary key now; keys are the resulting keyring's keys in order, each
+// with its state now and its schedule (primary_from, disabled_from: RFC
+// 3339 in UTC, absent when none). So the next step of a staged rotation is
+//
+//	id=$(cookiesession rotate -add -json -f keys.txt -o keys2.txt | jq -r .key_id)
+//	cookiesession rotate -promote "$id" -f keys2.txt -o keys3.txt
+//
+// inspect prints key_id, key_state (the key's state now), primary (whether
+// it is the primary key), version, nonce (hexadecimal), cookies (how many
+// the session spans), issued and expires (RFC 3339, UTC), compressed,
+// session_id and values (the session's values as a JSON object). When the
+// cookie does not open (exit status 1) it prints {"error": CODE, "message":
+// TEXT} instead, with the line that standard error shows, and CODE one of
+// expired, auth_failed, unknown_key, key_disabled, unsupported_version,
+// too_large, malformed, not_opened, no_session or not_json. Usage errors
+// (exit status 2) print nothing on standard output.
 //
 // # Exit status
 //
@@ -128,9 +168,9 @@ func main() {
 }
 
 const usageText = `usage:
-  cookiesession keygen [-o file]
-  cookiesession rotate [-f file] [-o file] [-add | -schedule duration [-lifetime duration] | -promote ID | -disable ID | -enable ID | -remove ID]
-  cookiesession inspect [-keys file] [-name session] [-purpose p] [-max-chunks n] [cookie]
+  cookiesession keygen [-o file] [-json]
+  cookiesession rotate [-f file] [-o file] [-json] [-add | -schedule duration [-lifetime duration] | -promote ID | -disable ID | -enable ID | -remove ID]
+  cookiesession inspect [-keys file] [-name session] [-purpose p] [-max-chunks n] [-json] [cookie]
 
 Run "go doc github.com/cookiesession/cookiesession/cmd/cookiesession" for details.
 `
@@ -207,13 +247,17 @@ func fail(stderr io.Writer, cmd string, status int, format string, a ...any) int
 }
 
 func keygen(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("keygen", "[-o file]", stderr)
+	fs := newFlagSet("keygen", "[-o file] [-json]", stderr)
 	out := fs.String("o", "", "write the keyring to `file`, with mode 0600, instead of standard output")
+	asJSON := fs.Bool("json", false, "print a JSON report (the new key's ID, the keys) on standard output; needs -o")
 	if st := parseFlags(fs, args); st >= 0 {
 		return st
 	}
 	if fs.NArg() > 0 {
 		return fail(stderr, "keygen", exitUsage, "unexpected argument %q", fs.Arg(0))
+	}
+	if *asJSON && *out == "" {
+		return fail(stderr, "keygen", exitUsage, needsFile)
 	}
 	k, err := cookiesession.GenerateKey()
 	if err != nil {
@@ -225,6 +269,11 @@ func keygen(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := writeKeyring(*out, stdout, kr.Marshal()+"\n"); err != nil {
 		return fail(stderr, "keygen", exitFail, "%v", err)
+	}
+	if *asJSON {
+		if err := writeJSON(stdout, newKeyringReport(kr, "keygen", k.ID(), *out)); err != nil {
+			return fail(stderr, "keygen", exitFail, "%v", err)
+		}
 	}
 	return exitOK
 }

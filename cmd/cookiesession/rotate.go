@@ -46,10 +46,11 @@ func parseKeyID(s string) (cookiesession.KeyID, error) {
 
 func rotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const cmd = "rotate"
-	fs := newFlagSet(cmd, "[-f file] [-o file] [-add | -schedule duration [-lifetime duration] | -promote ID | -disable ID | -enable ID | -remove ID]", stderr)
+	fs := newFlagSet(cmd, "[-f file] [-o file] [-json] [-add | -schedule duration [-lifetime duration] | -promote ID | -disable ID | -enable ID | -remove ID]", stderr)
 	file := fs.String("f", "", "read the keyring from `file` instead of standard input")
 	out := fs.String("o", "", "write the keyring to `file`, with mode 0600, instead of standard output")
 	add := fs.Bool("add", false, "add a new decrypt-only key; its ID goes to standard error")
+	asJSON := fs.Bool("json", false, "print a JSON report (the key added or changed, the resulting states and schedules) on standard output; needs -o")
 	schedule := fs.Duration("schedule", 0, "add a new key that becomes primary this `duration` from now, and end the old primary after -lifetime")
 	lifetime := fs.Duration("lifetime", cookiesession.DefaultLifetime, "with -schedule: the longest `duration` of a session (Config.Lifetime, or the longest SetExpiry)")
 	var promote, disable, enable, remove keyIDFlag
@@ -67,7 +68,7 @@ func rotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	lifetimeSet := false
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "f", "o":
+		case "f", "o", "json":
 		case "lifetime":
 			lifetimeSet = true
 		case "add":
@@ -83,6 +84,8 @@ func rotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	scheduled := len(steps) == 1 && steps[0] == "-schedule"
 	switch {
+	case *asJSON && *out == "":
+		return fail(stderr, cmd, exitUsage, needsFile)
 	case lifetimeSet && !scheduled:
 		return fail(stderr, cmd, exitUsage, "-lifetime goes with -schedule")
 	case scheduled && *schedule <= 0:
@@ -142,6 +145,15 @@ func rotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if err := writeKeyring(*out, stdout, text); err != nil {
 		return fail(stderr, cmd, exitFail, "%v", err)
+	}
+	if *asJSON {
+		step := "rotate"
+		if len(steps) == 1 {
+			step = steps[0][1:]
+		}
+		if err := writeJSON(stdout, newKeyringReport(kr, step, id, *out)); err != nil {
+			return fail(stderr, cmd, exitFail, "%v", err)
+		}
 	}
 	fmt.Fprintf(stderr, "cookiesession rotate: %s\n", msg)
 	if commented {

@@ -2,10 +2,17 @@ module github.com/cookiesession/cookiesession/examples/recipes
 
 go 1.26.0
 
-replace github.com/cookiesession/cookiesession => ../..
+// The library and its adapter modules, from this repository.
+replace (
+	github.com/cookiesession/cookiesession => ../..
+	github.com/cookiesession/cookiesession/echosession => ../../echosession
+	github.com/cookiesession/cookiesession/ginsession => ../../ginsession
+)
 
 require (
 	github.com/cookiesession/cookiesession v0.0.0-00010101000000-000000000000
+	github.com/cookiesession/cookiesession/echosession v0.0.0-00010101000000-000000000000
+	github.com/cookiesession/cookiesession/ginsession v0.0.0-00010101000000-000000000000
 	github.com/gin-gonic/gin v1.12.0
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/google/go-cmp v0.7.0
@@ -45,6 +52,5 @@ require (
 	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
-	golang.org/x/time v0.15.0 // indirect
 	google.golang.org/protobuf v1.36.10 // indirect
 )

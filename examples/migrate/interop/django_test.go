@@ -3,8 +3,8 @@ package interop
 import (
 	"testing"
 
-	"github.com/cookiesession/cookiesession/examples/migrate/internal/djangotest"
-	"github.com/cookiesession/cookiesession/examples/migrate/legacy"
+	"github.com/cookiesession/cookiesession/internal/djangotest"
+	"github.com/cookiesession/cookiesession/legacy"
 )
 
 // djangoCookies are cookies made by real Django (see djangotest), signed at

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/cookiesession/cookiesession/examples/migrate/internal/server"
-	"github.com/cookiesession/cookiesession/examples/migrate/legacy"
+	"github.com/cookiesession/cookiesession/legacy"
 	"github.com/google/go-cmp/cmp"
 	"github.com/gorilla/sessions"
 )

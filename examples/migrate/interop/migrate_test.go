@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/cookiesession/cookiesession"
-	"github.com/cookiesession/cookiesession/examples/migrate/internal/djangotest"
 	"github.com/cookiesession/cookiesession/examples/migrate/internal/server"
+	"github.com/cookiesession/cookiesession/internal/djangotest"
 	"github.com/google/go-cmp/cmp"
 )
 

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/cookiesession/cookiesession"
-	"github.com/cookiesession/cookiesession/examples/migrate/legacy"
+	"github.com/cookiesession/cookiesession/legacy"
 )
 
 // Run serves on addr until it fails, or until ctx is done. getenv reads

@@ -71,7 +71,7 @@ func TestVisits(t *testing.T) {
 			if tt.visits != nil {
 				claims["visits"] = tt.visits
 			}
-			req := httptest.NewRequest(http.MethodGet, "/visits", nil)
+			req := httptest.NewRequest(http.MethodGet, "https://example.com/visits", nil)
 			req.AddCookie(&http.Cookie{Name: JWTCookie, Value: signJWT(t, secret, claims)})
 			rec := httptest.NewRecorder()
 			Handler(m).ServeHTTP(rec, req)

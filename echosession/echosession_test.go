@@ -2,25 +2,47 @@ package echosession
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
 
 	"github.com/cookiesession/cookiesession"
-	"github.com/cookiesession/cookiesession/examples/recipes/internal/recipetest"
+	"github.com/cookiesession/cookiesession/internal/sessiontest"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
 
+// newEcho returns an echo server whose requests get sessions from
+// middleware mw, with one route, GET /visits: You have visited this
+// page N times.
+func newEcho(mw echo.MiddlewareFunc) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Use(mw)
+	e.GET("/visits", func(c echo.Context) error {
+		s := Session(c)
+		n, _, err := cookiesession.Get[int](s, "visits")
+		if err != nil {
+			return err
+		}
+		if err := s.Set("visits", n+1); err != nil {
+			return err
+		}
+		return c.String(http.StatusOK, fmt.Sprintf("You have visited this page %d times.\n", n+1))
+	})
+	return e
+}
+
 func TestVisitsCounter(t *testing.T) {
-	m := recipetest.Manager(t, cookiesession.Config{})
+	m := sessiontest.Manager(t, cookiesession.Config{})
 	for name, mw := range map[string]echo.MiddlewareFunc{
 		"WrapMiddleware": echo.WrapMiddleware(m.Middleware),
 		"Middleware":     Middleware(m),
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := recipetest.Serve(t, NewEcho(mw))
-			recipetest.CheckVisits(t, c)
+			c := sessiontest.Serve(t, newEcho(mw))
+			sessiontest.CheckVisits(t, c)
 		})
 	}
 }
@@ -29,7 +51,7 @@ func TestVisitsCounter(t *testing.T) {
 // WrapMiddleware saves it even with a 500, as the package documentation
 // explains; Middleware saves it with a 4xx, and not with a 5xx.
 func TestErrorResponses(t *testing.T) {
-	m := recipetest.Manager(t, cookiesession.Config{})
+	m := sessiontest.Manager(t, cookiesession.Config{})
 	failWith := func(err error) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if err := Session(c).Set("user", "ada"); err != nil {
@@ -57,7 +79,7 @@ func TestErrorResponses(t *testing.T) {
 				mu     sync.Mutex
 				logged []int
 			)
-			e := NewEcho(tt.mw)
+			e := newEcho(tt.mw)
 			// A logger outside the session middleware, configured to write
 			// error responses itself, sees the status that went out.
 			e.Pre(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
@@ -71,7 +93,7 @@ func TestErrorResponses(t *testing.T) {
 				},
 			}))
 			e.GET("/fail", failWith(tt.err))
-			resp := recipetest.Serve(t, e).Get("/fail")
+			resp := sessiontest.Serve(t, e).Get("/fail")
 			if resp.Status != tt.status {
 				t.Errorf("status %d; want %d", resp.Status, tt.status)
 			}

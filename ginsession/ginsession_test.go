@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/cookiesession/cookiesession"
-	"github.com/cookiesession/cookiesession/examples/recipes/internal/recipetest"
+	"github.com/cookiesession/cookiesession/internal/sessiontest"
 	"github.com/gin-gonic/gin"
 	"github.com/google/go-cmp/cmp"
 )
@@ -23,9 +23,29 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// newRouter returns a gin engine with gin.Recovery, sessions from m, and
+// one route, GET /visits: You have visited this page N times.
+func newRouter(m *cookiesession.Manager) *gin.Engine {
+	r := gin.New()
+	r.Use(gin.Recovery(), Middleware(m))
+	r.GET("/visits", func(c *gin.Context) {
+		s := Session(c)
+		n, _, err := cookiesession.Get[int](s, "visits")
+		if err == nil {
+			err = s.Set("visits", n+1)
+		}
+		if err != nil {
+			c.String(http.StatusInternalServerError, "bad session")
+			return
+		}
+		c.String(http.StatusOK, "You have visited this page %d times.\n", n+1)
+	})
+	return r
+}
+
 func TestVisitsCounter(t *testing.T) {
-	c := recipetest.Serve(t, NewRouter(recipetest.Manager(t, cookiesession.Config{})))
-	recipetest.CheckVisits(t, c)
+	c := sessiontest.Serve(t, newRouter(sessiontest.Manager(t, cookiesession.Config{})))
+	sessiontest.CheckVisits(t, c)
 }
 
 // hookLog collects the errors the Manager's ErrorHook receives.
@@ -53,8 +73,8 @@ func (h *hookLog) take() []error {
 // lines go out with the header.
 func TestCommitFollowsGin(t *testing.T) {
 	var hooks hookLog
-	m := recipetest.Manager(t, cookiesession.Config{ErrorHook: hooks.hook})
-	r := NewRouter(m)
+	m := sessiontest.Manager(t, cookiesession.Config{ErrorHook: hooks.hook})
+	r := newRouter(m)
 	set := func(c *gin.Context) {
 		if err := Session(c).Set("user", "ada"); err != nil {
 			t.Error(err)
@@ -99,7 +119,7 @@ func TestCommitFollowsGin(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := fmt.Sprintf("/case/%d", i)
 			r.GET(path, tt.handler)
-			resp := recipetest.Serve(t, r).Get(path)
+			resp := sessiontest.Serve(t, r).Get(path)
 			if resp.Status != tt.status {
 				t.Errorf("status %d; want %d", resp.Status, tt.status)
 			}
@@ -134,7 +154,7 @@ func TestCommitFollowsGin(t *testing.T) {
 // would, commits the session with status 200 before gin knows the real
 // status, so a 500 response carries a Set-Cookie line.
 func TestWithoutCommitBeforeHeader(t *testing.T) {
-	m := recipetest.Manager(t, cookiesession.Config{})
+	m := sessiontest.Manager(t, cookiesession.Config{})
 	naive := func(c *gin.Context) {
 		m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c.Request = r
@@ -159,7 +179,7 @@ func TestWithoutCommitBeforeHeader(t *testing.T) {
 			r := gin.New()
 			r.Use(tt.mw)
 			r.GET("/", failing)
-			resp := recipetest.Serve(t, r).Get("/")
+			resp := sessiontest.Serve(t, r).Get("/")
 			if resp.Status != http.StatusInternalServerError {
 				t.Fatalf("status %d; want 500", resp.Status)
 			}

@@ -1,7 +1,9 @@
-// Package recipetest holds what the recipes' tests share: a Manager with a
-// fresh key, and an HTTPS test server reached by a client that keeps
-// cookies as a browser does.
-package recipetest
+// Package sessiontest holds what the tests of the framework adapters
+// (ginsession, echosession) and of examples/recipes share: a Manager with a
+// fresh key, an HTTPS test server reached by a client that keeps cookies as
+// a browser does, and a check that a README names the versions its go.mod
+// requires. It is internal: no API promise.
+package sessiontest
 
 import (
 	"fmt"
@@ -79,14 +81,30 @@ func (r Response) SetCookies() []string {
 // Get sends a GET of path, with the jar's cookies, and reads the response.
 func (c *Client) Get(path string) Response {
 	c.t.Helper()
-	resp, err := c.c.Get(c.srv.URL + path)
+	return c.do(http.MethodGet, path)
+}
+
+// Post sends a POST of path, with no body and the jar's cookies, and
+// reads the response.
+func (c *Client) Post(path string) Response {
+	c.t.Helper()
+	return c.do(http.MethodPost, path)
+}
+
+func (c *Client) do(method, path string) Response {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.srv.URL+path, nil)
 	if err != nil {
-		c.t.Fatalf("GET %s: %v", path, err)
+		c.t.Fatal(err)
+	}
+	resp, err := c.c.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		c.t.Fatalf("GET %s: reading the body: %v", path, err)
+		c.t.Fatalf("%s %s: reading the body: %v", method, path, err)
 	}
 	return Response{Status: resp.StatusCode, Body: string(body), Header: resp.Header}
 }
@@ -103,5 +121,26 @@ func CheckVisits(t testing.TB, c *Client) {
 		if got := resp.Header.Get("Vary"); got != "Cookie" {
 			t.Errorf("request %d: Vary = %q; want Cookie", n, got)
 		}
+	}
+}
+
+// CheckLogout sends a POST to /logout, which must answer "Logged out." and
+// delete the session cookie, and then checks that /visits counts from 1
+// again.
+func CheckLogout(t testing.TB, c *Client) {
+	t.Helper()
+	resp := c.Post("/logout")
+	if resp.Status != http.StatusOK || resp.Body != "Logged out.\n" {
+		t.Fatalf("POST /logout: %d %q; want 200 \"Logged out.\\n\"", resp.Status, resp.Body)
+	}
+	deleted := false
+	for _, ck := range (&http.Response{Header: resp.Header}).Cookies() {
+		deleted = deleted || ck.Name == cookiesession.DefaultName && ck.MaxAge < 0
+	}
+	if !deleted {
+		t.Errorf("POST /logout: Set-Cookie %q; want the deletion of %s", resp.Header.Values("Set-Cookie"), cookiesession.DefaultName)
+	}
+	if resp := c.Get("/visits"); resp.Body != "You have visited this page 1 times.\n" {
+		t.Errorf("GET /visits after logout: %q; want 1 time", resp.Body)
 	}
 }

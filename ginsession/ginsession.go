@@ -1,21 +1,38 @@
-// Package ginsession adapts cookiesession's net/http middleware to gin:
+// Package ginsession connects cookiesession to the gin web framework
+// (github.com/gin-gonic/gin). It is a supported module of cookiesession,
+// kept apart so that the library itself does not depend on gin.
 //
+// # Use
+//
+//	m, err := cookiesession.New(kr, cookiesession.Config{})
 //	r := gin.New()
 //	r.Use(gin.Recovery(), ginsession.Middleware(m))
-//	r.GET("/visits", func(c *gin.Context) {
+//	r.POST("/visits", func(c *gin.Context) {
 //		s := ginsession.Session(c)
-//		...
+//		n := cookiesession.GetOr(s, "visits", 0) + 1
+//		if err := s.Set("visits", n); err != nil {
+//			c.AbortWithStatus(http.StatusInternalServerError)
+//			return
+//		}
+//		c.String(http.StatusOK, "You have visited this page %d times.", n)
 //	})
 //
-// gin.WrapH and gin.WrapF turn a handler into a gin handler, but there is
-// no gin wrapper for middleware, so Middleware runs m.Middleware around the
-// rest of gin's chain itself. The session must be saved, and its Set-Cookie
-// lines added, before gin sends the response header, and only once the
-// status is known, so that 5xx responses save nothing. Gin's own
-// ResponseWriter only records the status at WriteHeader and sends the
-// header at the first write (or when the chain ends), so Middleware gives
-// the handlers a gin.ResponseWriter that commits the session at those same
-// moments, with gin's status.
+// [Session] returns the request's session; with two managers stacked,
+// m.FromContext(c.Request.Context()) reaches each one's. The session
+// follows the rules of [cookiesession.Manager.Middleware]: it is opened on
+// first use, saved just before the response header goes out, only if it
+// changed, and never with a 5xx response.
+//
+// # Why not wrap the net/http middleware
+//
+// gin.WrapH and gin.WrapF turn a handler into a gin handler, but gin has
+// no wrapper for middleware, and passing c.Writer straight to m.Middleware
+// saves the session with status 200 before gin knows the real status, so
+// a 500 response would carry a new cookie. [Middleware] runs m.Middleware
+// around the rest of gin's chain itself, and gives the handlers a
+// gin.ResponseWriter that saves the session at the moment gin sends the
+// header (the first write, WriteHeaderNow, Flush, or the end of the chain),
+// with the status gin recorded.
 package ginsession
 
 import (
@@ -51,27 +68,9 @@ func Middleware(m *cookiesession.Manager) gin.HandlerFunc {
 	}
 }
 
-// NewRouter returns a gin engine with gin.Recovery, sessions from m, and
-// one route, GET /visits: You have visited this page N times.
-func NewRouter(m *cookiesession.Manager) *gin.Engine {
-	r := gin.New()
-	r.Use(gin.Recovery(), Middleware(m))
-	r.GET("/visits", func(c *gin.Context) {
-		s := Session(c)
-		n, _, err := cookiesession.Get[int](s, "visits")
-		if err == nil {
-			err = s.Set("visits", n+1)
-		}
-		if err != nil {
-			c.String(http.StatusInternalServerError, "bad session")
-			return
-		}
-		c.String(http.StatusOK, "You have visited this page %d times.\n", n+1)
-	})
-	return r
-}
-
-// Session returns the request's session, or nil outside Middleware.
+// Session returns the request's session: the one from the innermost
+// Middleware, or nil outside Middleware (every method of a nil Session
+// panics). It is cookiesession.FromContext(c.Request.Context()).
 func Session(c *gin.Context) *cookiesession.Session {
 	return cookiesession.FromContext(c.Request.Context())
 }

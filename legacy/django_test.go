@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cookiesession/cookiesession/examples/migrate/internal/djangotest"
+	"github.com/cookiesession/cookiesession/internal/djangotest"
 	"github.com/google/go-cmp/cmp"
 )
 

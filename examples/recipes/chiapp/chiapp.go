@@ -1,12 +1,13 @@
-// Package chisession shows cookiesession with the chi router. Chi takes
-// net/http middleware as it is, so one line wires sessions in:
+// Package chiapp shows cookiesession with the chi router. Chi takes
+// net/http middleware as it is, so one line wires sessions in, with no
+// adapter:
 //
 //	r := chi.NewRouter()
 //	r.Use(m.Middleware)
 //
 // Handlers then find the session in the request's context, with
 // cookiesession.FromContext(r.Context()), as in any net/http handler.
-package chisession
+package chiapp
 
 import (
 	"fmt"

@@ -1,23 +1,23 @@
-package chisession
+package chiapp
 
 import (
 	"testing"
 
 	"github.com/cookiesession/cookiesession"
-	"github.com/cookiesession/cookiesession/examples/recipes/internal/recipetest"
+	"github.com/cookiesession/cookiesession/internal/sessiontest"
 )
 
 func TestVisitsCounter(t *testing.T) {
-	c := recipetest.Serve(t, NewRouter(recipetest.Manager(t, cookiesession.Config{})))
-	recipetest.CheckVisits(t, c)
+	c := sessiontest.Serve(t, NewRouter(sessiontest.Manager(t, cookiesession.Config{})))
+	sessiontest.CheckVisits(t, c)
 }
 
 func TestURLParamIntoSession(t *testing.T) {
-	m := recipetest.Manager(t, cookiesession.Config{})
+	m := sessiontest.Manager(t, cookiesession.Config{})
 	h := NewRouter(m)
-	alice, other := recipetest.Serve(t, h), recipetest.Serve(t, h)
+	alice, other := sessiontest.Serve(t, h), sessiontest.Serve(t, h)
 	tests := []struct {
-		c          *recipetest.Client
+		c          *sessiontest.Client
 		path, want string
 		setCookie  bool
 	}{
