@@ -240,6 +240,9 @@ func genCookieVectors(t testing.TB) cookieVectorFile {
 	loads("3 chunks just within max_size", header(three...), threeWant, func(v *cookieVector) {
 		v.MaxSize = len(header(three...)) - 2*len("; ") // names, "="s and values
 	})
+	fails("3 chunks one byte over max_size", header(three...), "ErrTooLarge", func(v *cookieVector) {
+		v.MaxSize = len(header(three...)) - 2*len("; ") - 1
+	})
 	fails("3 chunks over the longest text max_payload allows", header(three...), "ErrTooLarge", func(v *cookieVector) { v.MaxPayload = 4096 })
 
 	// SPEC.md §6, step 4 and §10.3: a key's state is its state at now under
