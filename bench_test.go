@@ -3,6 +3,10 @@ package cookiesession
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -225,4 +229,62 @@ func benchSession(b *testing.B, size string) (*Manager, string) {
 		b.Fatal(err)
 	}
 	return m, stHeader(b, lines)
+}
+
+// BenchmarkHostileHeader is the load of a session from the worst Cookie
+// headers a client can send (SPEC.md §14.2), against net/http's own parsing
+// of the same header (http.Request.Cookies), which any handler that reads
+// a cookie pays: lib=cookiesession is Manager.Load, lib=net-http is
+// Request.Cookies. "aead-bytes" is the ciphertext opened per load (counted
+// by a wrapper around each key's AEAD), "header-bytes" the header's length.
+//
+//   - candidates-85KB: a first cookie of count 3 as long as MaxPayloadSize
+//     allows, and four one-character candidates for each of chunks 1 and 2:
+//     16 combinations, up to the joined-length cap each an open of 64 KiB;
+//   - candidates-MaxSize: the same, with the first cookie as long as
+//     MaxSize allows: the most a header can still make the reader open;
+//   - semicolons-1MiB: a valid session, then 1 MiB of ";";
+//   - value-1MiB: a first cookie of 1 MiB;
+//   - pairs-1MiB: 1 MiB of "a=1; ";
+//   - valid: the small session, for scale.
+func BenchmarkHostileHeader(b *testing.B) {
+	m, valid := benchSession(b, "small")
+	var opens, bytes atomic.Int64
+	hdCountOpenBytes(m.codec.kr, &opens, &bytes)
+	n0, n1, n2 := m.names[0], m.names[1], m.names[2]
+	first := func(n int) string { return n0 + "=3.AgAAAAAB" + strings.Repeat("A", n-8) }
+	small := "; " + n1 + "=A; " + n1 + "=B; " + n1 + "=C; " + n1 + "=D; " + n2 + "=A; " + n2 + "=Q; " + n2 + "=g; " + n2 + "=w"
+	// The longest joined texts that decode (a multiple of 4 characters).
+	room := m.maxSize - len(n0+"=3."+n1+"="+n2+"=")
+	headers := []struct{ name, header string }{
+		{"candidates-85KB", first(m.codec.maxText&^3-2) + small},
+		{"candidates-MaxSize", first(room&^3-2) + small},
+		{"semicolons-1MiB", valid + strings.Repeat(";", 1<<20)},
+		{"value-1MiB", n0 + "=" + strings.Repeat("A", 1<<20)},
+		{"pairs-1MiB", strings.Repeat("a=1; ", 1<<20/5)},
+		{"valid", valid},
+	}
+	for _, h := range headers {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Cookie", h.header)
+		b.Run(h.name+"/lib=cookiesession", func(b *testing.B) {
+			b.ReportAllocs()
+			bytes.Store(0)
+			n := 0
+			for b.Loop() {
+				m.Load(r)
+				n++
+			}
+			b.ReportMetric(float64(bytes.Load())/float64(n), "aead-bytes")
+			b.ReportMetric(float64(len(h.header)), "header-bytes")
+		})
+		b.Run(h.name+"/lib=net-http", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r.Cookies()
+			}
+			b.ReportMetric(0, "aead-bytes")
+			b.ReportMetric(float64(len(h.header)), "header-bytes")
+		})
+	}
 }

@@ -94,8 +94,11 @@ type Config struct {
 	MaxChunks int
 	// MaxSize is the most bytes the session cookies may take in the
 	// request's Cookie header, counting each name, "=" and value. A save
-	// over it fails with ErrTooLarge. At least 512. Default: DefaultMaxSize
-	// (6144 bytes).
+	// over it fails with ErrTooLarge, and a request's session cookies over
+	// it are not opened (ErrTooLarge), so that a hostile header costs no
+	// more than a real session (SPEC.md §14.2): lowering MaxSize or
+	// MaxChunks ends the sessions that no longer fit. At least 512.
+	// Default: DefaultMaxSize (6144 bytes).
 	MaxSize int
 
 	// ValueCompressThreshold is the size in bytes, serialized, from which

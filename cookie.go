@@ -25,8 +25,9 @@ const (
 	// maxAttrLen is the longest Path or Domain: RFC 6265bis lets browsers
 	// ignore attribute values over 1024 bytes.
 	maxAttrLen = 1024
-	// maxCookiePairs: like net/http, a request with more cookies than
-	// this is not read at all.
+	// maxCookiePairs: like net/http, a request whose Cookie lines hold
+	// more ";"-separated pieces than this (empty ones and ones without "="
+	// included) is not read at all, and its lines are scanned no further.
 	maxCookiePairs = 3000
 	// maxCandidates is how many cookies of one name (chunk index) are kept
 	// as candidates; maxAttempts bounds the combinations opened.
@@ -269,12 +270,16 @@ func (l *cookieLayout) setCookie(i int, prefix string, value []byte, maxAge int6
 }
 
 // jar holds the session cookies a request carried: up to maxCandidates
-// values for each chunk index, in the order the request sent them.
+// values for each chunk index, in the order the request sent them, less
+// the values that cannot be a chunk (see chunkValue).
 type jar struct {
 	vals    [maxChunksLimit][maxCandidates]string
 	n       [maxChunksLimit]int
-	carried uint32 // bit i: chunk i was present
-	pairs   int
+	carried uint32 // bit i: chunk i was present, with a value kept or not
+	pairs   int    // the ";"-separated pieces seen, as net/http counts them
+	// dropped is why the first value of chunk 0 that was not kept was
+	// dropped: ErrTooLarge or ErrMalformed; nil if none was.
+	dropped error
 	// legacy names other cookies to look for in the same pass (a
 	// Migration's legacy cookies); bit i of legacyBits: legacy[i] was present.
 	legacy     []string
@@ -282,36 +287,109 @@ type jar struct {
 }
 
 // scan adds the session cookies among the cookie pairs of one Cookie header
-// line (or one element of a cookie list) to j.
+// line (or one element of a cookie list) to j. Every ";"-separated piece
+// counts toward maxCookiePairs, so a line counts one more than its ";"s,
+// as in net/http; scanning stops once the count is over the limit, so a
+// header of a million ";" costs no more than one of 3001.
 func (l *cookieLayout) scan(j *jar, line string) {
-	for line != "" && j.pairs <= maxCookiePairs {
-		var pair string
-		pair, line, _ = strings.Cut(line, ";")
-		name, value, ok := strings.Cut(pair, "=")
-		if !ok {
-			continue
-		}
+	for j.pairs <= maxCookiePairs {
+		pair, rest, more := strings.Cut(line, ";")
 		j.pairs++
-		name = strings.Trim(name, " \t")
-		i := l.chunkIndex(name)
-		if i < 0 {
-			for k, n := range j.legacy {
-				if n == name {
-					j.legacyBits |= 1 << k
+		if name, value, ok := strings.Cut(pair, "="); ok {
+			l.scanPair(j, name, value)
+		}
+		if !more {
+			return
+		}
+		line = rest
+	}
+}
+
+// scanPair adds one cookie to j if it is a session cookie.
+func (l *cookieLayout) scanPair(j *jar, name, value string) {
+	name = strings.Trim(name, " \t")
+	i := l.chunkIndex(name)
+	if i < 0 {
+		for k, n := range j.legacy {
+			if n == name {
+				j.legacyBits |= 1 << k
+			}
+		}
+		return
+	}
+	value = strings.Trim(value, " \t")
+	if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
+		value = value[1 : len(value)-1]
+	}
+	j.carried |= 1 << i
+	switch {
+	case j.n[i] >= maxCandidates:
+	case len(name)+1+len(value) > l.maxSize:
+		if i == 0 && j.dropped == nil {
+			j.dropped = ErrTooLarge
+		}
+	case !chunkValue(value, i):
+		if i == 0 && j.dropped == nil {
+			j.dropped = ErrMalformed
+		}
+	default:
+		j.vals[i][j.n[i]] = value
+		j.n[i]++
+	}
+}
+
+// chunkValue reports whether value has the syntax of the value of chunk i
+// (SPEC.md §14.2, step 2): base64url characters, at least one, after a
+// count prefix of decimal digits and "." in chunk 0.
+func chunkValue(value string, i int) bool {
+	if i == 0 {
+		if d := strings.IndexByte(value, '.'); d > 0 {
+			for k := range d {
+				if c := value[k]; c < '0' || c > '9' {
+					return false
 				}
 			}
-			continue
-		}
-		value = strings.Trim(value, " \t")
-		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
-			value = value[1 : len(value)-1]
-		}
-		j.carried |= 1 << i
-		if j.n[i] < maxCandidates {
-			j.vals[i][j.n[i]] = value
-			j.n[i]++
+			value = value[d+1:]
 		}
 	}
+	if value == "" {
+		return false
+	}
+	for k := 0; k < len(value); k++ {
+		if !isBase64URL[value[k]] {
+			return false
+		}
+	}
+	return true
+}
+
+// isBase64URL: the characters of the base64url alphabet (RFC 4648 §5).
+var isBase64URL = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+		t[c] = true
+	}
+	return t
+}()
+
+// checkJoined returns ErrTooLarge if the chunks of a session of n cookies,
+// joined, make a text of size characters that no writer under this layout
+// produces: it would be over MaxSize once the cookie names, the "="s and
+// the count prefix are added (SPEC.md §14.1, Budget). It runs before the
+// parts are joined and before any AEAD open, so a hostile header of many
+// long candidates costs each attempt a sum of lengths, not an open of the
+// longest text MaxPayloadSize allows.
+func (l *cookieLayout) checkJoined(n, size int) error {
+	room := l.maxSize
+	if n > 1 {
+		room -= len(countPrefix(n))
+	}
+	for i := range n {
+		room -= len(l.names[i]) + 1
+	}
+	if size > room {
+		return fmt.Errorf("%w: %d session cookies hold %d characters, over the %d that MaxSize %d leaves", ErrTooLarge, n, size, max(room, 0), l.maxSize)
+	}
+	return nil
 }
 
 // chunkIndex returns i if name is the name of chunk i, or -1. Only exact

@@ -30,6 +30,7 @@ type cookieVector struct {
 	CookieName   string       `json:"cookie_name"`
 	Purpose      string       `json:"purpose"`
 	MaxChunks    int          `json:"max_chunks"`
+	MaxSize      int          `json:"max_size"`
 	Now          int64        `json:"now"`
 	ClockSkew    int64        `json:"clock_skew"`
 	MaxPayload   int          `json:"max_payload"`
@@ -125,7 +126,7 @@ func genCookieVectors(t testing.TB) cookieVectorFile {
 	kr, keys := vectorKeyring(t)
 	w := newCookieWriter(t, kr, Config{})
 	plainW := newCookieWriter(t, kr, Config{ValueCompressThreshold: -1})
-	base := cookieVector{Keyring: kr.Marshal(), CookieName: DefaultPlainName, MaxChunks: 3, Now: t0 + 60,
+	base := cookieVector{Keyring: kr.Marshal(), CookieName: DefaultPlainName, MaxChunks: 3, MaxSize: 16384, Now: t0 + 60,
 		ClockSkew: 10, MaxPayload: DefaultMaxPayloadSize}
 	var vs []cookieVector
 	loads := func(desc, hdr string, want *vectorState, mod func(*cookieVector)) {
@@ -189,6 +190,77 @@ func genCookieVectors(t testing.TB) cookieVectorFile {
 	fails("chunks without a first cookie", "session.1="+three[1]+"; session.2="+three[2], "ErrMalformed", nil)
 	fails("no combination opens: the first error met is reported", "session=1."+small[0]+"; session="+admin[0], "ErrMalformed", nil)
 
+	// SPEC.md §14.2, step 1: every ";"-separated piece counts toward 3000.
+	loads("3000 pieces: the session and 2999 empty ones", header(small...)+strings.Repeat(";", maxCookiePairs-1), smallWant, nil)
+	fails("3001 pieces, empty ones and ones without = included", header(small...)+strings.Repeat("; x", maxCookiePairs/2)+strings.Repeat(";", maxCookiePairs/2), "ErrMalformed", nil)
+
+	// Step 2: values that cannot be a chunk are dropped before the 4 kept;
+	// only the first 4 of the others are kept.
+	loads("four values that cannot be a chunk, then the session: they are dropped, not kept",
+		`session=; session="a b"; session=2.; session=AA+/; session.1=x.y; `+header(small...), smallWant, nil)
+	fails("four first cookies that do not open, then the session: only the first 4 are kept",
+		strings.Repeat("session="+admin[0]+"; ", 4)+header(small...), "ErrAuthFailed", nil)
+	others := [][]string{other3}
+	for seed := byte(4); seed < 7; seed++ {
+		o, _ := plainW.seal(blobSession(7000, seed), 3)
+		others = append(others, o)
+	}
+	fails("four values of chunk 1 that do not open, then the right one: only the first 4 are kept",
+		"session="+three[0]+"; session.1="+others[0][1]+"; session.1="+others[1][1]+"; session.1="+others[2][1]+"; session.1="+others[3][1]+
+			"; session.1="+three[1]+"; session.2="+three[2], "ErrAuthFailed", nil)
+	// Steps 4 and 5: the order of the attempts and their cap. Chunk i's
+	// candidates are others' chunks i, with three's at position p[i].
+	cands := func(i, p int) string {
+		var b strings.Builder
+		for k, o := range others[:3] {
+			if k == p {
+				b.WriteString("; session." + string(rune('0'+i)) + "=" + three[i])
+			}
+			b.WriteString("; session." + string(rune('0'+i)) + "=" + o[i])
+		}
+		if p == 3 {
+			b.WriteString("; session." + string(rune('0'+i)) + "=" + three[i])
+		}
+		return b.String()
+	}
+	// A first cookie of count 2 makes 4 attempts (one per candidate of
+	// chunk 1), which leaves 12 for three's: the odometer reaches chunk 1's
+	// 4th and chunk 2's 3rd candidate in its 12th attempt, chunk 2's 4th
+	// only in its 13th.
+	two2 := "session=" + two[0] + "; "
+	loads("the 16th attempt opens: chunk 1's candidates change fastest", two2+"session="+three[0]+cands(1, 3)+cands(2, 2), threeWant, nil)
+	fails("the right combination would be the 17th attempt: at most 16", two2+"session="+three[0]+cands(1, 0)+cands(2, 3), "ErrAuthFailed", nil)
+	// A first cookie of count 2 as long as max_size allows: each of its 4
+	// combinations is over the budget, and still an attempt.
+	long2 := "session=2.AgAAAAAB" + strings.Repeat("A", 16384-len("session=2.AgAAAAAB")) + "; "
+	fails("joined texts over max_size are attempts too: the 17th is never made", long2+"session="+three[0]+cands(1, 0)+cands(2, 3), "ErrTooLarge", nil)
+	loads("joined texts over max_size are attempts too: the 16th is", long2+"session="+three[0]+cands(1, 3)+cands(2, 2), threeWant, nil)
+	// Step 4: the joined length is checked before joining and opening.
+	fails("3 chunks over max_size: too large, never opened", header(three...), "ErrTooLarge", func(v *cookieVector) { v.MaxSize = 9000 })
+	loads("3 chunks just within max_size", header(three...), threeWant, func(v *cookieVector) {
+		v.MaxSize = len(header(three...)) - 2*len("; ") // names, "="s and values
+	})
+	fails("3 chunks one byte over max_size", header(three...), "ErrTooLarge", func(v *cookieVector) {
+		v.MaxSize = len(header(three...)) - 2*len("; ") - 1
+	})
+	fails("3 chunks over the longest text max_payload allows", header(three...), "ErrTooLarge", func(v *cookieVector) { v.MaxPayload = 4096 })
+
+	// SPEC.md §6, step 4 and §10.3: a key's state is its state at now under
+	// its schedule. 5eed0002 is primary from t0+30 and 5eed0001, the
+	// primary the cookie was sealed under, decrypt-only then and disabled
+	// from t0+90.
+	at := func(sec int64) string { return time.Unix(sec, 0).UTC().Format(time.RFC3339) }
+	entries := strings.Split(kr.Marshal(), ",")
+	entries[0] += ":disabled-from=" + at(t0+90)
+	entries[1] += ":primary-from=" + at(t0+30)
+	scheduled := strings.Join(entries, ",")
+	loads("a scheduled keyring: the sealing key is decrypt-only at now, and opens", header(small...), smallWant, func(v *cookieVector) {
+		v.Keyring, v.Now = scheduled, t0+89
+	})
+	fails("a scheduled keyring: the sealing key is disabled from now on", header(small...), "ErrKeyDisabled", func(v *cookieVector) {
+		v.Keyring, v.Now = scheduled, t0+90
+	})
+
 	// Other values under the session cookie's name.
 	codec, err := NewCodec(kr, &Options{Serializer: rawSerializer{}, Now: func() time.Time { return time.Unix(t0, 0) }})
 	if err != nil {
@@ -213,7 +285,7 @@ func genCookieVectors(t testing.TB) cookieVectorFile {
 		Format:    "cookiesession session cookies, format version 2 (SPEC.md section 14, over sections 4 to 13)",
 		Generator: "go test -run TestCookieVectorsUpToDate -update",
 		Notes: []string{
-			"Load a session from 'cookie_header', the value of a Cookie request header, as SPEC.md section 14.2 reads it: cookie name 'cookie_name', at most 'max_chunks' chunks, with 'keyring', purpose 'purpose', clock skew 'clock_skew' (seconds) and max_payload 'max_payload' (bytes), at time 'now' (Unix seconds).",
+			"Load a session from 'cookie_header', the value of a Cookie request header, as SPEC.md section 14.2 reads it: cookie name 'cookie_name', at most 'max_chunks' chunks and 'max_size' bytes of session cookies, with 'keyring', purpose 'purpose', clock skew 'clock_skew' (seconds) and max_payload 'max_payload' (bytes), at time 'now' (Unix seconds). The keyring's schedule, if any, is resolved at 'now' too.",
 			"If 'error' is present, loading fails with that error, named by its Go sentinel (SPEC.md section 9), and the session is new and empty.",
 			"If 'session' is present, the session loads, described as in testdata/payload_vectors.json, from a cookie sealed under 'key_id' at 'issued_at' to expire at 'expires_at'.",
 			"If neither is present, the header carries no session cookie: the session is new and empty, and there is no error.",
@@ -241,7 +313,10 @@ func TestCookieVectors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := New(kr, Config{Name: v.CookieName, MaxChunks: v.MaxChunks, Now: func() time.Time { return time.Unix(v.Now, 0) },
+			// One clock: the keyring's schedule and the expiry checks.
+			now := func() time.Time { return time.Unix(v.Now, 0) }
+			kr.SetClock(now)
+			m, err := New(kr, Config{Name: v.CookieName, MaxChunks: v.MaxChunks, MaxSize: v.MaxSize, Now: now,
 				Codec: Options{Purpose: v.Purpose, ClockSkew: time.Duration(v.ClockSkew) * time.Second, MaxPayloadSize: v.MaxPayload}})
 			if err != nil {
 				t.Fatal(err)

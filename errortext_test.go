@@ -91,10 +91,15 @@ func TestLogAmplification(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { FromContext(r.Context()).Has("a") }))
-	for _, value := range []string{
-		strings.Repeat("\x01", 1<<20) + ".x", // a count that %q would quadruple
-		strings.Repeat("9", 1<<20) + ".x",
+	// A value longer than MaxSize allows is dropped as too large before its
+	// count is read; a shorter one with a bad count is malformed.
+	for _, tt := range []struct{ value, want string }{
+		{strings.Repeat("\x01", 1<<20) + ".x", "too large"}, // a count that %q would quadruple
+		{strings.Repeat("9", 1<<20) + ".x", "too large"},
+		{strings.Repeat("\x01", 4000) + ".x", "malformed"},
+		{strings.Repeat("9", 4000) + ".x", "malformed"},
 	} {
+		value := tt.value
 		log.Reset()
 		req := httptest.NewRequest("GET", "/", nil)
 		req.Header.Set("Cookie", "session="+value)
@@ -102,8 +107,8 @@ func TestLogAmplification(t *testing.T) {
 		if log.Len() == 0 || log.Len() > 512 {
 			t.Errorf("a %d-byte cookie logged %d bytes: %.300s", len(value), log.Len(), log.String())
 		}
-		if !strings.Contains(log.String(), "malformed") {
-			t.Errorf("log %q does not say malformed", log.String())
+		if !strings.Contains(log.String(), tt.want) {
+			t.Errorf("log %q does not say %s", log.String(), tt.want)
 		}
 	}
 	// Without a count, the length check comes first.

@@ -147,6 +147,8 @@ func genKeyringVectors(t testing.TB) keyringVectorFile {
 	bad("state in another case", e("5eed0001", "Primary", s1), "ErrInvalidKeyring")
 	bad("unknown state", e("5eed0001", "active", s1), "ErrInvalidKeyring")
 	bad("a field after the secret that is not a schedule", p+":x", "ErrInvalidKeyring")
+	bad("a colon after the secret and nothing after it: an empty schedule", p+":", "ErrInvalidKeyring")
+	bad("a colon after the secret, then a separator and another entry", p+":,"+d, "ErrInvalidKeyring")
 	bad("unknown schedule attribute", p+",csk1:5eed0002:decrypt-only:"+s2+":promote-at="+T, "ErrInvalidKeyring")
 	bad("schedule time with an offset instead of Z", p+","+d+":primary-from=2026-12-01T10:00:00+00:00", "ErrInvalidKeyring")
 	bad("schedule time with a lower-case z", p+","+d+":primary-from=2026-12-01T10:00:00z", "ErrInvalidKeyring")

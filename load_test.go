@@ -383,14 +383,58 @@ func TestDuplicateCookies(t *testing.T) {
 func TestTooManyCookiePairs(t *testing.T) {
 	e := stNew(t, Config{})
 	v := stParse(t, stSaved(t, e, nil)[0]).value
-	fill := func(n int) string { return strings.Repeat("a=1; ", n) }
-	if s := stLoad(t, e.m, "session="+v+"; "+fill(maxCookiePairs-1)); s.IsNew() {
+	fill := func(n int) string { return strings.Repeat("; a=1", n) }
+	if s := stLoad(t, e.m, "session="+v+fill(maxCookiePairs-1)); s.IsNew() {
 		t.Error("3000 cookie pairs: session not loaded")
 	}
-	s, err := e.m.LoadHeader(context.Background(), "session="+v+"; "+fill(maxCookiePairs))
+	s, err := e.m.LoadHeader(context.Background(), "session="+v+fill(maxCookiePairs))
 	stWantFresh(t, s, err, ErrMalformed)
-	s, err = e.m.LoadCookies(context.Background(), append([]string{"session=" + v}, strings.Split(fill(maxCookiePairs), "; ")...))
+	s, err = e.m.LoadCookies(context.Background(), append([]string{"session=" + v}, strings.Split(fill(maxCookiePairs)[2:], "; ")...))
 	stWantFresh(t, s, err, ErrMalformed)
+}
+
+// Every ";"-separated piece counts toward the 3000, as in net/http, pieces
+// without "=" and empty ones too (SPEC.md §14.2, step 1): a header of 1 MiB
+// of ";" after the session cookie is not read, and it is not scanned to
+// its end. Up to the commit that counted every piece, only pieces with "="
+// counted, and this header loaded the session after a scan of the whole
+// megabyte.
+func TestCookiePiecesCount(t *testing.T) {
+	e := stNew(t, Config{})
+	v := stParse(t, stSaved(t, e, nil)[0]).value
+	// Lines of "a=1;" are 2 pieces each, as net/http counts them.
+	lines := func(n int) []string {
+		return append([]string{"session=" + v + ";"}, slices.Repeat([]string{"a=1;"}, n-1)...)
+	}
+	tests := []struct {
+		name  string
+		lines []string
+		want  error
+	}{
+		{"2999 empty pieces", []string{"session=" + v + strings.Repeat(";", maxCookiePairs-1)}, nil},
+		{"3000 empty pieces", []string{"session=" + v + strings.Repeat(";", maxCookiePairs)}, ErrMalformed},
+		{"1 MiB of ;", []string{"session=" + v + strings.Repeat(";", 1<<20)}, ErrMalformed},
+		{"3000 pieces without =", []string{"session=" + v + strings.Repeat("; x", maxCookiePairs)}, ErrMalformed},
+		{"1500 lines of 2 pieces", lines(1500), nil},
+		{"1501 lines of 2 pieces", lines(1501), ErrMalformed},
+	}
+	for _, tt := range tests {
+		s, err := e.m.LoadCookies(context.Background(), tt.lines)
+		if tt.want == nil {
+			if err != nil || s.IsNew() {
+				t.Errorf("%s: %v, new %v; want the session", tt.name, err, s.IsNew())
+			}
+			continue
+		}
+		stWantFresh(t, s, err, tt.want)
+	}
+	// The scan stops at piece 3001: a header of 1 MiB of ";" and one of
+	// 3001 pieces cost the same, with or without the session cookie.
+	var j jar
+	e.m.scan(&j, strings.Repeat(";", 1<<20))
+	if j.pairs != maxCookiePairs+1 {
+		t.Errorf("scan of 1 MiB of ;: %d pieces counted, want %d (it stops past the limit)", j.pairs, maxCookiePairs+1)
+	}
 }
 
 func TestCookieSources(t *testing.T) {
@@ -440,6 +484,36 @@ func TestCookieNameAndPurposeBound(t *testing.T) {
 			}
 			continue
 		}
+		stWantFresh(t, s, err, tt.want)
+	}
+}
+
+// Values that cannot be a chunk are dropped before they take one of the 4
+// places a chunk index keeps (SPEC.md §14.2, step 2), so four of them in
+// front of the real cookie, as a sibling subdomain can plant, do not hide
+// it. Up to the commit that dropped them, they filled the four places and
+// the session was lost.
+func TestInvalidValuesTakeNoPlace(t *testing.T) {
+	e := stNew(t, Config{})
+	v := stParse(t, stSaved(t, e, nil)[0]).value
+	invalid := []string{"", "a b", "x=y", "a.b", "2.", ".abc", "AA+/", "3.A.B", `"`, strings.Repeat("A", DefaultMaxSize)}
+	for i := 0; i+4 <= len(invalid); i++ {
+		var header string
+		for _, bad := range invalid[i : i+4] {
+			header += "session=" + bad + "; "
+		}
+		s, err := e.m.LoadHeader(context.Background(), header+"session="+v)
+		if err != nil || s.IsNew() {
+			t.Errorf("invalid values %d to %d, then the session: %v, new %v; want the session", i, i+3, err, s.IsNew())
+		}
+	}
+	// With nothing else, an invalid value is still an error: malformed,
+	// or too large for a value that MaxSize could not hold.
+	for _, tt := range []struct {
+		value string
+		want  error
+	}{{"a b", ErrMalformed}, {"", ErrMalformed}, {strings.Repeat("A", DefaultMaxSize), ErrTooLarge}} {
+		s, err := e.m.LoadHeader(context.Background(), "session="+tt.value)
 		stWantFresh(t, s, err, tt.want)
 	}
 }

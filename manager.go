@@ -199,6 +199,9 @@ func (m *Manager) loadJar(ctx context.Context, st *state, j *jar) error {
 	st.carried = j.carried
 	m.freshAt(st, now)
 	if j.n[0] == 0 {
+		if j.dropped != nil {
+			return fmt.Errorf("%w: no value of cookie %q can be a session cookie", j.dropped, m.names[0])
+		}
 		if j.carried != 0 {
 			return fmt.Errorf("%w: chunk cookies without a first cookie %q", ErrMalformed, m.names[0])
 		}
@@ -264,7 +267,7 @@ func (m *Manager) open(j *jar, now int64, st *state) error {
 				size += len(j.vals[i][pick[i]])
 			}
 			// The length is checked before the parts are copied together.
-			if err := m.codec.checkLen(size); err != nil {
+			if err := cmp.Or(m.checkJoined(n, size), m.codec.checkLen(size)); err != nil {
 				firstErr = cmp.Or(firstErr, err)
 			} else {
 				t := append((*text)[:0], part0...)

@@ -202,6 +202,21 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 		plainEntry("a", strings.Repeat("a", 30)), deflated(t, "b", bytes.Repeat([]byte("b"), 34)))
 	ok("times at the limits: 0 and the end of year 9999", payloadHead{payloadVersion, 0, 0, maxUnixTime, 0}, 0, nil)
 
+	// SPEC.md §13.4, step 7: count is at most a third of the bytes after
+	// it. At the bound the entries are read (and here the first has an
+	// unknown method); one past it, the count itself is malformed.
+	ok("count at the bound: 1 entry in 3 bytes (the empty key, an empty value)", vHead, 0, []string{""}, plainEntry("", ""))
+	counted := func(count uint64, body []byte) []byte {
+		p := vHead.encode()
+		p = binary.AppendUvarint(p[:len(p)-1], count) // replace count 0
+		return append(p, body...)
+	}
+	unknownFirst := func(n int) []byte { return append([]byte{0, 2}, make([]byte, n-2)...) } // key "", method 2
+	fail("count at the bound: 100 in 300 bytes, read until the first entry's unknown method", counted(100, unknownFirst(300)), "ErrUnsupportedVersion")
+	fail("count at the bound: 200 (a uvarint of 2 bytes) in 600 bytes, read until the first entry's unknown method", counted(200, unknownFirst(600)), "ErrUnsupportedVersion")
+	fail("count one past the bound: 101 in 302 bytes", counted(101, unknownFirst(302)), "ErrMalformed")
+	fail("count one past the bound: 201 in 602 bytes", counted(201, unknownFirst(602)), "ErrMalformed")
+
 	// Compressed values are checked when read: the payload decodes, and
 	// reading the value fails.
 	lazy := func(desc string, z []byte, inflated uint64) {

@@ -169,13 +169,15 @@ func TestRegressionSaveReadsClockOnce(t *testing.T) {
 	}
 }
 
-// An unmodified session whose renewal no longer fits a lowered budget keeps
-// its cookie: the request succeeds and the hook hears about it.
+// An unmodified session whose renewal no longer fits the budget keeps its
+// cookie: the request succeeds and the hook hears about it. Here a longer
+// Path leaves less room in each of the MaxChunks cookies. (A session over a
+// lowered MaxSize is not read at all: SPEC.md §14.2, step 4.)
 func TestRegressionRenewalOverBudgetKeepsCookie(t *testing.T) {
 	e := rgNew(t)
-	cfg := Config{IdleTimeout: time.Hour, ValueCompressThreshold: -1}
-	cookie := rgCookie(t, e.manager(t, cfg), map[string]any{"cart": rgHex(3200)})
-	cfg.MaxSize = 4096
+	cfg := Config{IdleTimeout: time.Hour, ValueCompressThreshold: -1, MaxChunks: 2, MaxSize: 8192}
+	cookie := rgCookie(t, e.manager(t, cfg), map[string]any{"cart": rgHex(4800)})
+	cfg.Path = "/" + strings.Repeat("p", 1000)
 	m := e.manager(t, cfg)
 	e.clock.Add(20 * time.Minute) // renewal due
 	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -14,24 +14,32 @@ import (
 // Bounds on the cost of the worst Cookie headers: allocations, bytes and
 // AEAD opens per request.
 
-// hdCountingAEAD counts the calls to Open of the AEAD it wraps.
+// hdCountingAEAD counts the calls to Open of the AEAD it wraps, and the
+// ciphertext bytes they were given.
 type hdCountingAEAD struct {
 	cipher.AEAD
-	opens *atomic.Int64
+	opens, bytes *atomic.Int64
 }
 
 func (a hdCountingAEAD) Open(dst, nonce, ciphertext, ad []byte) ([]byte, error) {
 	a.opens.Add(1)
+	if a.bytes != nil {
+		a.bytes.Add(int64(len(ciphertext)))
+	}
 	return a.AEAD.Open(dst, nonce, ciphertext, ad)
 }
 
 // hdCountOpens makes every key of kr count its AEAD opens in n.
-func hdCountOpens(kr *Keyring, n *atomic.Int64) {
+func hdCountOpens(kr *Keyring, n *atomic.Int64) { hdCountOpenBytes(kr, n, nil) }
+
+// hdCountOpenBytes is hdCountOpens that also adds the ciphertext bytes
+// opened to b, if not nil.
+func hdCountOpenBytes(kr *Keyring, n, b *atomic.Int64) {
 	old := kr.load()
 	s := &snapshot{byID: map[KeyID]*keyEntry{}}
 	for _, e := range old.entries {
 		c := *e
-		c.aead = hdCountingAEAD{e.aead, n}
+		c.aead = hdCountingAEAD{e.aead, n, b}
 		s.entries = append(s.entries, &c)
 		s.byID[c.key.id] = &c
 		if e == old.primary {
@@ -87,8 +95,9 @@ func TestTamperBounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	bomb := "session=" + hdSealRaw(t, big.m, hdBomb(t, payload))
-	// Version 2, no flags, key 1, then zeros: as long as a value may be.
-	garbage := "session=AgAAAAAB" + strings.Repeat("A", e.m.codec.maxText-8)
+	// Version 2, no flags, key 1, then zeros: as long as a value under
+	// MaxSize may be.
+	garbage := "session=AgAAAAAB" + strings.Repeat("A", e.m.maxSize-len("session=")-8)
 	tests := []struct {
 		name     string
 		header   string
@@ -99,6 +108,7 @@ func TestTamperBounds(t *testing.T) {
 		{"3001 cookies", hdRepeat(maxCookiePairs, "a=1") + "session=x", ErrMalformed, 0},
 		{"1 MiB of cookie pairs", hdRepeat(1<<20/5, "a=1"), ErrMalformed, 0},
 		{"1 MiB value", "session=" + strings.Repeat("A", 1<<20), ErrTooLarge, 0},
+		{"value over MaxSize", "session=AgAAAAAB" + strings.Repeat("A", e.m.codec.maxText-8), ErrTooLarge, 0},
 		{"longest value that is decoded", garbage, ErrAuthFailed, 1},
 		{"3000 garbage duplicates", hdRepeat(maxCookiePairs, "session=3.x"), ErrMalformed, 0},
 		{"duplicate candidates of 4 sessions", dups, ErrAuthFailed, maxAttempts},
@@ -124,6 +134,55 @@ func TestTamperBounds(t *testing.T) {
 		if allocs > hdMaxAllocs || bytes > hdMaxBytes() {
 			t.Errorf("%s: %.1f allocations and %d bytes per request, over the bounds %d and %d",
 				tt.name, allocs, bytes, hdMaxAllocs, hdMaxBytes())
+		}
+	}
+}
+
+// TestTamperJoinedLengthCap runs the attack of a Cookie header whose chunk
+// candidates join into texts that no writer under the configured MaxChunks
+// and MaxSize makes: one first cookie as long as MaxPayloadSize allows and
+// four one-character candidates for each of chunks 1 and 2 give 16
+// combinations, each of them an AEAD open of about 64 KiB up to the commit
+// that capped the joined length (SPEC.md §14.2, step 4). Now no such text
+// is opened, and the opens of any header add up to at most maxAttempts
+// texts of MaxSize.
+func TestTamperJoinedLengthCap(t *testing.T) {
+	for _, maxSize := range []int{DefaultMaxSize, 16384} {
+		e := hdNew(t, Config{MaxSize: maxSize})
+		var opens, bytes atomic.Int64
+		hdCountOpenBytes(e.kr, &opens, &bytes)
+		// A first cookie whose text has n characters. Joined with two
+		// one-character chunks, it is a text of n+2 characters; the
+		// candidates of chunk 2, which ends it, carry no bits past the last
+		// byte, so each joined text decodes and costs an AEAD open.
+		first := func(n int) string { return "3.AgAAAAAB" + strings.Repeat("A", n-8) }
+		small := "; session.1=A; session.1=B; session.1=C; session.1=D; session.2=A; session.2=Q; session.2=g; session.2=w"
+		// The most characters the three chunks may hold in all: MaxSize
+		// less the names, "="s and the count prefix.
+		room := maxSize - len("session=3.session.1=session.2=")
+		budget := int64(maxAttempts * maxSize)
+		tests := []struct {
+			name      string
+			header    string
+			want      error
+			wantOpens int64
+		}{
+			{"longest text MaxPayloadSize allows", "session=" + first(e.m.codec.maxText-2) + small, ErrTooLarge, 0},
+			{"one character over MaxSize", "session=" + first(room-1) + small, ErrTooLarge, 0},
+			{"longest text under MaxSize", "session=" + first(room-2) + small, ErrAuthFailed, maxAttempts},
+		}
+		for _, tt := range tests {
+			opens.Store(0)
+			bytes.Store(0)
+			r := e.serve("/", tt.header)
+			if n := opens.Load(); n != tt.wantOpens || bytes.Load() > budget {
+				t.Errorf("MaxSize %d, %s: %d AEAD opens of %d bytes in all, want %d and at most %d bytes",
+					maxSize, tt.name, n, bytes.Load(), tt.wantOpens, budget)
+			}
+			if r.status != http.StatusOK || r.body != hdFreshBody || hdSentinel(r.errs) != tt.want {
+				t.Errorf("MaxSize %d, %s: status %d body %q ErrorHook %v, want %v",
+					maxSize, tt.name, r.status, r.body, r.errs, tt.want)
+			}
 		}
 	}
 }

@@ -283,6 +283,11 @@ func (md hdModel) expect(vals []string) error {
 		return ErrMalformed
 	}
 	parts := append([]string{part0}, vals[1:n]...)
+	// An empty value (after the count) is dropped before it is kept
+	// (SPEC.md §14.2, step 2): as good as missing.
+	if slices.Contains(parts, "") {
+		return ErrMalformed
+	}
 	same := n == md.count
 	var text strings.Builder // the first 8 characters
 	total, last := 0, byte(0)

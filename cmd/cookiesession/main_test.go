@@ -283,6 +283,10 @@ func TestUsage(t *testing.T) {
 		{"keygen argument", []string{"keygen", "x"}, exitUsage, `unexpected argument "x"`},
 		{"keygen flag", []string{"keygen", "-n", "2"}, exitUsage, "flag provided but not defined: -n"},
 		{"rotate help", []string{"rotate", "-h"}, exitOK, "usage: cookiesession rotate [-f file]"},
+		// Both flags take a Go duration, and say so (issue 18 §3: they
+		// read "-schedule long" and "-lifetime lifetime").
+		{"rotate help: -schedule takes a duration", []string{"rotate", "-h"}, exitOK, "\n  -schedule duration\n"},
+		{"rotate help: -lifetime takes a duration", []string{"rotate", "-h"}, exitOK, "\n  -lifetime duration\n"},
 		{"inspect help", []string{"inspect", "-help"}, exitOK, "-max-chunks"},
 	}
 	for _, tt := range tests {

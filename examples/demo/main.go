@@ -40,6 +40,22 @@
 // saved: the request gets 413 and the text "Session too large: clear the
 // cart."
 //
+// For an implementation written from SPEC.md: the demo leaves every
+// format setting at the library's default, so its session cookies are
+// those of SPEC.md sections 13 and 14 with kind 2, an empty purpose (no
+// Config.Codec.Purpose: the associated data carries a purpose of length
+// 0), a clock skew of 10 s, max_payload 65536, values of 1024 bytes or
+// more compressed each on its own when that makes them shorter, at most 3
+// cookies and 6144 bytes of them, and a lifetime of 14 days (30 days after
+// a login with remember=1, or until the browser closes without it). Each
+// value is the JSON text that encoding/json writes for it (the default
+// serializer), under these keys: "visits", a number; "color" and "user",
+// strings; "cart", an array of strings; and "_flashes", the messages a
+// form's POST left for the page, an array of {"level": ..., "message": ...}
+// objects, deleted when the page reads them. A session that holds these
+// keys with other JSON types loads, but the route that reads the key
+// fails with 500 Internal Server Error.
+//
 // Once it listens, the demo prints exactly one line to standard output,
 //
 //	listening on http://HOST:PORT/

@@ -9,11 +9,13 @@ import (
 	"github.com/cookiesession/cookiesession"
 )
 
-// sessionID opens the jar's session cookies with the demo's keys and
-// returns the session's ID.
+// sessionID opens the jar's session cookies with the demo's keys, at the
+// demo's clock, and returns the session's ID.
 func (d *demo) sessionID(kr *cookiesession.Keyring) string {
 	d.t.Helper()
-	m, err := cookiesession.New(kr, config(false))
+	cfg := config(false)
+	cfg.Now = d.clock.Now
+	m, err := cookiesession.New(kr, cfg)
 	if err != nil {
 		d.t.Fatal(err)
 	}
