@@ -247,7 +247,8 @@ func demotePrimary(ks []stateKey) {
 // under k until it is promoted. An ID already present gives
 // [ErrDuplicateKeyID], an invalid key (such as the zero Key) gives
 // [ErrInvalidKey], and a zero Keyring, which has no primary key to keep,
-// gives [ErrInvalidKeyring].
+// or one that holds [MaxKeyringEntries] keys already, gives
+// [ErrInvalidKeyring].
 func (kr *Keyring) Add(k Key) error {
 	return kr.update(func(ks []stateKey) ([]stateKey, error) {
 		return append(ks, stateKey{key: k, state: KeyDecryptOnly}), nil
@@ -296,7 +297,8 @@ func (kr *Keyring) Remove(id KeyID) error {
 // instead (Add everywhere, then Promote, then Disable or Remove), or
 // schedule the promotion with [Keyring.PromoteAt], so that no instance sees
 // a value sealed under a key it does not know yet. Rotate cancels a
-// scheduled promotion.
+// scheduled promotion. A keyring that holds [MaxKeyringEntries] keys
+// already gives [ErrInvalidKeyring].
 func (kr *Keyring) Rotate() (KeyID, error) {
 	var id KeyID
 	err := kr.update(func(ks []stateKey) ([]stateKey, error) {

@@ -110,6 +110,9 @@ func (sk stateKey) stateAt(t int64, promoted bool) KeyState {
 // make, linked to the phases that follow at scheduled times. Keys that
 // prev holds with the same material keep their AEAD and use counters.
 func (kr *Keyring) newSnapshot(ks []stateKey, prev *snapshot) (*snapshot, error) {
+	if len(ks) > MaxKeyringEntries {
+		return nil, fmt.Errorf("%w: %d keys, more than %d", ErrInvalidKeyring, len(ks), MaxKeyringEntries)
+	}
 	var old map[KeyID]*keyEntry
 	if prev != nil {
 		old = prev.byID
