@@ -32,6 +32,18 @@ func TestCacheHeaders(t *testing.T) {
 			[]string{"no-store"}, []string{"Cookie"}, true},
 		{"modified, private kept", Config{}, true, "private, max-age=60",
 			[]string{"private, max-age=60"}, []string{"Cookie"}, true},
+		// Issue 19 item 9: a qualified private lets a shared cache store
+		// the response without the named fields; it is no opt-out.
+		{"modified, qualified private", Config{}, true, `private="X-User"`,
+			[]string{"private"}, []string{"Cookie"}, true},
+		{"modified, qualified private naming two fields, public", Config{}, true, `public, Private="X-User, Set-Cookie", max-age=60`,
+			[]string{"private, max-age=60"}, []string{"Cookie"}, true},
+		{"modified, qualified private with an escaped quote", Config{}, true, `private="a\",b", s-maxage=5`,
+			[]string{"private, s-maxage=5"}, []string{"Cookie"}, true},
+		{"modified, no-store with a value is no no-store", Config{}, true, `no-store="x"`,
+			[]string{`private, no-store="x"`}, []string{"Cookie"}, true},
+		{"modified, unqualified private after a qualified one kept", Config{}, true, `private="X-User", private`,
+			[]string{`private="X-User", private`}, []string{"Cookie"}, true},
 		{"untouched, public kept", Config{}, false, "public, max-age=600",
 			[]string{"public, max-age=600"}, nil, false},
 	} {
