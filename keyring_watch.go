@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -38,11 +39,17 @@ type KeySource func(ctx context.Context) (string, error)
 // follow "..data" to the old directory just as the kubelet deletes it, and
 // find nothing. Such an open is tried again, at most twice, before the
 // error is returned.
+//
+// The path must name a regular file, after symbolic links are followed: a
+// FIFO, a device, a socket or a directory gives an error wrapping
+// [ErrInvalidKeyring] without being read, so that nothing at the path can
+// block [Keyring.Watch]. A ctx that is done gives its error before the
+// file is opened.
 func FileKeySource(path string) KeySource {
-	return func(context.Context) (string, error) {
-		f, err := os.Open(path)
+	return func(ctx context.Context) (string, error) {
+		f, err := openRegular(ctx, path)
 		for try := 0; try < 2 && errors.Is(err, fs.ErrNotExist); try++ {
-			f, err = os.Open(path)
+			f, err = openRegular(ctx, path)
 		}
 		if err != nil {
 			return "", err
@@ -57,6 +64,29 @@ func FileKeySource(path string) KeySource {
 		}
 		return string(b), nil
 	}
+}
+
+// openRegular opens path for reading if it is a regular file. It opens
+// without blocking (an open of a FIFO for reading otherwise waits for a
+// writer), and then checks what it opened, so that a file swapped in
+// between cannot slip through.
+func openRegular(ctx context.Context, path string) (*os.File, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%w: %s is not a regular file (%v)", ErrInvalidKeyring, path, fi.Mode().Type())
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // WatchConfig configures [Keyring.Watch]. The zero value gives the defaults

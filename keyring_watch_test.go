@@ -332,4 +332,14 @@ func TestFileKeySourceErrors(t *testing.T) {
 	if _, err := FileKeySource(big)(t.Context()); !errors.Is(err, ErrInvalidKeyring) {
 		t.Errorf("oversized file: %v", err)
 	}
+	// A context that is done stops the fetch before the file is opened.
+	small := filepath.Join(dir, "keys")
+	if err := os.WriteFile(small, []byte(oneKeyring(t).Marshal()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if text, err := FileKeySource(small)(ctx); !errors.Is(err, context.Canceled) || text != "" {
+		t.Errorf("cancelled context: got %d bytes, %v; want context.Canceled", len(text), err)
+	}
 }
