@@ -3,6 +3,7 @@ package cookiesession
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -206,6 +207,7 @@ func (m *Manager) loadJar(ctx context.Context, st *state, j *jar) error {
 	}
 	var loaded state
 	if err := m.open(j, now, &loaded); err != nil {
+		st.unknownKey = errors.Is(err, ErrUnknownKey)
 		return err
 	}
 	loaded.carried = j.carried

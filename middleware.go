@@ -50,7 +50,12 @@ type exchange struct {
 //
 // The session's cookie is opened only when the handler first uses the
 // session. A cookie that does not open gives a fresh, empty session, and
-// the reason goes to Config.ErrorHook; the request goes on normally.
+// the reason goes to Config.ErrorHook; the request goes on normally. A
+// cookie sealed under a key the keyring does not hold (ErrUnknownKey) is
+// not deleted unless the response writes a new session in its place or
+// the handler calls Destroy: the key may be missing only for a moment (a
+// key file read mid-write, an instance that lags a rotation), and the
+// cookie opens again once it is back.
 //
 // The session is saved just before the response header is sent: at the
 // handler's first WriteHeader, Write, ReadFrom or Flush, or when it returns

@@ -36,8 +36,15 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 	// deletions, which end with the first cookie's (see below).
 	lines = m.appendLegacyDeletes(lines, st)
 	del := st.carried
-	if st.destroyed {
+	switch {
+	case st.destroyed:
 		del |= 1<<m.maxChunks - 1
+	case st.unknownKey && !sealed:
+		// The cookie is under a key this instance does not hold: a key
+		// file read mid-write, or an instance that lags a rotation. It
+		// may open again on the next request, or on another instance:
+		// only a new session written in its place, or Destroy, ends it.
+		del = 0
 	}
 	// Highest index first, so that the first cookie's deletion comes last:
 	// curl (7.88) keeps a deleted cookie when another Set-Cookie follows
@@ -50,7 +57,13 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 	if sealed {
 		st.issued, st.expires, st.oldKey = now, exp, false
 	}
-	st.used, st.carried = keep, 1<<keep-1
+	if sealed || st.destroyed {
+		st.unknownKey = false
+	}
+	st.used = keep
+	if !st.unknownKey {
+		st.carried = 1<<keep - 1
+	}
 	st.modified, st.destroyed = false, false
 	return lines, kept
 }
