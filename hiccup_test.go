@@ -323,7 +323,7 @@ func TestKeyFileHiccupSessions(t *testing.T) {
 			go kr.Watch(ctx, FileKeySource(path), WatchConfig{Interval: time.Second, ErrorHook: func(error) {}, OnChange: func(*Keyring) {}})
 			synctest.Wait()
 			alive := survivors(t, kr, func() {
-				write(partial) // the first line written, the rest not yet
+				write(partial)            // the first line written, the rest not yet
 				<-time.After(time.Second) // the bubble's clock: one poll
 				synctest.Wait()
 			}, func() {

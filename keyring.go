@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"slices"
 	"strconv"
@@ -326,5 +327,22 @@ func (kr *Keyring) Reload(text string) error {
 	if err != nil {
 		return err
 	}
+	return kr.reload(ks)
+}
+
+// reload replaces every key, state and schedule with ks.
+func (kr *Keyring) reload(ks []stateKey) error {
 	return kr.update(func([]stateKey) ([]stateKey, error) { return ks, nil })
+}
+
+// removes reports whether ks lacks a key that kr holds, or gives one of
+// its IDs other key material.
+func (kr *Keyring) removes(ks []stateKey) bool {
+	for _, cur := range kr.snap.Load().keys() {
+		i := slices.IndexFunc(ks, func(sk stateKey) bool { return sk.key.id == cur.key.id })
+		if i < 0 || subtle.ConstantTimeCompare(ks[i].key.material(), cur.key.material()) != 1 {
+			return true
+		}
+	}
+	return false
 }

@@ -309,3 +309,20 @@ func (kr *Keyring) schedule(id KeyID, at time.Time, change func(ks []stateKey, i
 		return ks, nil
 	})
 }
+
+// untilPromotion returns how long, by the keyring's clock, until its
+// scheduled promotion takes effect, rounded up to a whole second, and
+// false if none is to come.
+func (kr *Keyring) untilPromotion() (time.Duration, bool) {
+	s := kr.snap.Load()
+	if s == nil {
+		return 0, false
+	}
+	now := kr.nowUnix()
+	for _, sk := range s.listed {
+		if sk.primaryFrom > now {
+			return time.Duration(sk.primaryFrom-now) * time.Second, true
+		}
+	}
+	return 0, false
+}

@@ -1,11 +1,14 @@
 package cookiesession
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -342,4 +345,152 @@ func TestFileKeySourceErrors(t *testing.T) {
 	if text, err := FileKeySource(small)(ctx); !errors.Is(err, context.Canceled) || text != "" {
 		t.Errorf("cancelled context: got %d bytes, %v; want context.Canceled", len(text), err)
 	}
+}
+
+// TestWatchRemovalReadTwice runs the watcher half of issue 19 item 3: a
+// key file read mid-write parses as a valid keyring without one key. A
+// text that removes a key loads only when two fetches in a row, one
+// interval apart, read it; one that adds keys loads at once.
+func TestWatchRemovalReadTwice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		full, partial := hiccupTexts(t)
+		kr, err := ParseKeyring(full)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := &memSource{text: full}
+		var log watchLog
+		go kr.Watch(t.Context(), src.fetch, log.config(time.Second))
+		synctest.Wait()
+		both := []KeyInfo{{2, KeyPrimary}, {1, KeyDecryptOnly}}
+		only2 := []KeyInfo{{2, KeyPrimary}}
+		step := func(name string, text string, err error, want []KeyInfo, wantErrs, wantChanges int) {
+			t.Helper()
+			src.set(text, err)
+			<-time.After(time.Second) // the bubble's clock: one interval
+			synctest.Wait()
+			if diff := cmp.Diff(want, kr.Keys()); diff != "" {
+				t.Fatalf("%s: keys (-want +got):\n%s", name, diff)
+			}
+			if errs, changes := log.take(); len(errs) != wantErrs || changes != wantChanges {
+				t.Fatalf("%s: errors %v and %d changes, want %d and %d", name, errs, changes, wantErrs, wantChanges)
+			}
+		}
+		step("hiccup: the file read mid-write", partial, nil, both, 0, 0)
+		step("the whole file again", full, nil, both, 0, 0)
+		step("a removal, read once", partial, nil, both, 0, 0)
+		step("the same removal, read again", partial, nil, only2, 0, 1)
+		step("an addition loads at once", full, nil, both, 0, 1)
+		step("a removal, read once", partial, nil, both, 0, 0)
+		step("the source fails in between", "", errors.New("unavailable"), both, 1, 0)
+		step("the removal after the failure counts as read once", partial, nil, both, 0, 0)
+		step("and loads when read again", partial, nil, only2, 0, 1)
+		// Other key material under a known ID is a removal too.
+		other, _ := NewKeyring(testKey(t, 2, 9))
+		step("key 2 with other material, read once", other.Marshal(), nil, only2, 0, 0)
+		if !slices.Equal(kr.snap.Load().byID[2].key.material(), testKey(t, 2, 2).material()) {
+			t.Fatal("key 2's material changed after one read")
+		}
+		step("key 2 with other material, read again", other.Marshal(), nil, only2, 0, 1)
+		if !slices.Equal(kr.snap.Load().byID[2].key.material(), testKey(t, 2, 9).material()) {
+			t.Fatal("key 2's material did not change after two reads")
+		}
+	})
+}
+
+// TestWatchReportsPromotion runs issue 20's last item: a promotion
+// scheduled in the keyring takes effect with no new text. Watch wakes at
+// its time (not at the next poll, an hour away), tells OnChange once with
+// the new primary in place, and logs it once with both key IDs.
+func TestWatchReportsPromotion(t *testing.T) {
+	for _, custom := range []bool{true, false} {
+		t.Run(fmt.Sprintf("OnChange set %v", custom), func(t *testing.T) {
+			var logged lockedBuffer
+			old := slog.Default()
+			slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+			t.Cleanup(func() { slog.SetDefault(old) })
+			synctest.Test(t, func(t *testing.T) {
+				kr, err := NewKeyring(testKey(t, 1, 1), testKey(t, 2, 2))
+				if err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now() // the bubble's clock, which the keyring reads
+				if err := kr.PromoteAt(2, start.Add(90*time.Second)); err != nil {
+					t.Fatal(err)
+				}
+				src := &memSource{text: kr.Marshal()}
+				var mu sync.Mutex
+				var told []KeyID // the primary at each OnChange
+				cfg := WatchConfig{Interval: time.Hour}
+				if custom {
+					cfg.OnChange = func(kr *Keyring) {
+						mu.Lock()
+						defer mu.Unlock()
+						told = append(told, kr.Primary())
+					}
+				}
+				// toldNow and fetches read what Watch's goroutine wrote.
+				toldNow := func() []KeyID {
+					mu.Lock()
+					defer mu.Unlock()
+					return slices.Clone(told)
+				}
+				fetches := func() int {
+					src.mu.Lock()
+					defer src.mu.Unlock()
+					return src.fetches
+				}
+				go kr.Watch(t.Context(), src.fetch, cfg)
+				<-time.After(90*time.Second - time.Nanosecond)
+				synctest.Wait()
+				if len(toldNow()) != 0 || strings.Contains(logged.String(), "promotion") {
+					t.Fatalf("before the promotion: told %v, logged %q", toldNow(), logged.String())
+				}
+				<-time.After(time.Nanosecond)
+				synctest.Wait()
+				lines := strings.Split(strings.TrimSpace(logged.String()), "\n")
+				if len(lines) != 1 || !strings.Contains(lines[0], "scheduled promotion took effect") ||
+					!strings.Contains(lines[0], "primary=00000002") || !strings.Contains(lines[0], "previous=00000001") {
+					t.Fatalf("at the promotion, logged %q", logged.String())
+				}
+				if custom && !slices.Equal(toldNow(), []KeyID{2}) {
+					t.Fatalf("at the promotion, OnChange saw primaries %v, want [2]", toldNow())
+				}
+				if n := fetches(); n != 1 {
+					t.Fatalf("%d fetches, want 1: the promotion needs no fetch", n)
+				}
+				// Once per instance: later polls say nothing more, and a
+				// change made through the keyring's methods is not a
+				// scheduled promotion.
+				<-time.After(3 * time.Hour)
+				if err := kr.Promote(1); err != nil {
+					t.Fatal(err)
+				}
+				<-time.After(3 * time.Hour)
+				synctest.Wait()
+				if n := strings.Count(logged.String(), "promotion"); n != 1 || custom && len(toldNow()) != 1 {
+					t.Fatalf("after more polls: %d promotions logged, OnChange told %v", n, toldNow())
+				}
+			})
+		})
+	}
+}
+
+// lockedBuffer is a bytes.Buffer for a logger that another goroutine
+// writes to.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
