@@ -2,8 +2,39 @@ package cookiesession
 
 import (
 	"errors"
+	"net/http"
 	"time"
 )
+
+// SaveHeader adds to h, the header of a response not yet sent, the
+// Set-Cookie lines that s needs, if any (see [Manager.SetCookieHeaders],
+// whose rules and errors it shares), and keeps shared caches from storing
+// the response as the middleware does: "Vary: Cookie" if s was used or
+// lines were added, and with lines, "Cache-Control: private" in place of
+// any "public" or qualified "private" directive, unless h holds no-store
+// or an unqualified private. Set the response's own Cache-Control first.
+//
+// It is the save for code that builds a response's header itself, such as
+// a serverless handler that returns its headers in an event (see
+// examples/lambda): put the Set-Cookie values where the event format wants
+// them, and the other headers with them. Do not call it for a 5xx
+// response.
+func (m *Manager) SaveHeader(h http.Header, s *Session) error {
+	lines, err := m.SetCookieHeaders(s)
+	s.mu.Lock()
+	used := s.st.accessed
+	s.mu.Unlock()
+	if used || len(lines) > 0 {
+		addVary(h)
+	}
+	if len(lines) > 0 {
+		makePrivate(h)
+		for _, l := range lines {
+			h.Add("Set-Cookie", l)
+		}
+	}
+	return err
+}
 
 // save returns the Set-Cookie lines that store st at now, and deletes the
 // chunks it no longer uses; on success, st counts as saved. A keptError
