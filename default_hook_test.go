@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -37,5 +38,45 @@ func TestDefaultHookLevels(t *testing.T) {
 		if want := "level=" + tt.want.String() + " "; !strings.Contains(log.String(), want) {
 			t.Errorf("%s: logged %q, want %s", tt.name, log.String(), want)
 		}
+	}
+}
+
+// TestDefaultHookBoundsRequest runs the attack of issue 19 item 8: a
+// request with a 500 KB path (and a long method) and a bad cookie. The
+// default hook's log record quotes a bounded prefix of each, and says how
+// long they were.
+func TestDefaultHookBoundsRequest(t *testing.T) {
+	var log bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&log, nil)))
+	t.Cleanup(func() { slog.SetDefault(old) })
+
+	m, err := New(oneKeyring(t), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/" + strings.Repeat("a", 500_000)
+	method := strings.Repeat("M", 100_000)
+	r := httptest.NewRequest("GET", path, nil)
+	r.Method = method
+	r.Header.Set("Cookie", m.names[0]+"=12.x")
+	m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		FromContext(r.Context()).Has("a")
+	})).ServeHTTP(httptest.NewRecorder(), r)
+
+	rec := log.String()
+	if len(rec) > 1024 {
+		t.Fatalf("log record of %d bytes for a %d-byte path", len(rec), len(path))
+	}
+	for _, want := range []string{ErrMalformed.Error(), "path=\"/aaaa", "(500001 bytes)", "(100000 bytes)"} {
+		if !strings.Contains(rec, want) {
+			t.Errorf("log record %q lacks %q", rec, want)
+		}
+	}
+	// A short path is logged whole.
+	log.Reset()
+	logError(httptest.NewRequest("GET", "/cart", nil), ErrMalformed)
+	if !strings.Contains(log.String(), "method=GET path=/cart") {
+		t.Errorf("short request logged as %q", log.String())
 	}
 }

@@ -74,8 +74,8 @@
 // combinations that browsers refuse, such as a __Host- name with a Domain.
 // The middleware adds "Vary: Cookie" to responses that used the session, and
 // makes every response that carries session cookies "Cache-Control:
-// private" (unless the handler chose no-store or private), so that no shared
-// cache hands one visitor's session to another.
+// private" (unless the handler chose no-store or an unqualified private),
+// so that no shared cache hands one visitor's session to another.
 //
 // SameSite=Lax keeps the cookies out of requests that another site starts,
 // such as a form posted from it, but not out of its top-level GET
@@ -95,7 +95,9 @@
 // Without a middleware chain, [Manager.Load], [Manager.LoadHeader] and
 // [Manager.LoadCookies] read a session from a request, a Cookie header or a
 // list of cookies (as in an AWS API Gateway HTTP API event), and
-// [Manager.Save] and [Manager.SetCookieHeaders] write it back.
+// [Manager.Save], [Manager.SaveHeader] (which also add the middleware's
+// Vary and Cache-Control headers) and [Manager.SetCookieHeaders] write it
+// back.
 //
 // # Migrating from another format
 //

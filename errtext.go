@@ -1,6 +1,9 @@
 package cookiesession
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // Every error of the package starts with "cookiesession: ", once: an error
 // that wraps another of the package's says so without a second prefix.
@@ -19,3 +22,17 @@ func wrap(sentinel, err error) error { return wrapError{sentinel, err} }
 
 func (e wrapError) Error() string   { return e.sentinel.Error() + ": " + unprefixed(e.err) }
 func (e wrapError) Unwrap() []error { return []error{e.sentinel, e.err} }
+
+// maxLogged is the most bytes of a request's path or method that the
+// default error hook logs.
+const maxLogged = 128
+
+// logPrefix returns s, from a request, cut to its first maxLogged bytes,
+// with its full length if that cut it: a 500 KB path must not make a 500
+// KB log record. The logger quotes what it needs to.
+func logPrefix(s string) string {
+	if len(s) <= maxLogged {
+		return s
+	}
+	return s[:maxLogged] + "... (" + strconv.Itoa(len(s)) + " bytes)"
+}

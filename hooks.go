@@ -16,7 +16,8 @@ func (e saveError) Error() string { return "cookiesession: save session: " + unp
 
 func (e saveError) Unwrap() error { return e.err }
 
-// logError is the default Config.ErrorHook.
+// logError is the default Config.ErrorHook. The request's method and path
+// are the attacker's: it logs at most a prefix of each.
 func logError(r *http.Request, err error) {
 	level := slog.LevelWarn
 	var se saveError
@@ -27,7 +28,7 @@ func logError(r *http.Request, err error) {
 		level = slog.LevelInfo
 	}
 	slog.Default().LogAttrs(r.Context(), level, "cookiesession",
-		slog.String("error", err.Error()), slog.String("method", r.Method), slog.String("path", r.URL.Path))
+		slog.String("error", err.Error()), slog.String("method", logPrefix(r.Method)), slog.String("path", logPrefix(r.URL.Path)))
 }
 
 // internalError is the default Config.SaveFailed: a 500, without the

@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"slices"
 	"strconv"
@@ -247,7 +248,8 @@ func demotePrimary(ks []stateKey) {
 // under k until it is promoted. An ID already present gives
 // [ErrDuplicateKeyID], an invalid key (such as the zero Key) gives
 // [ErrInvalidKey], and a zero Keyring, which has no primary key to keep,
-// gives [ErrInvalidKeyring].
+// or one that holds [MaxKeyringEntries] keys already, gives
+// [ErrInvalidKeyring].
 func (kr *Keyring) Add(k Key) error {
 	return kr.update(func(ks []stateKey) ([]stateKey, error) {
 		return append(ks, stateKey{key: k, state: KeyDecryptOnly}), nil
@@ -296,7 +298,8 @@ func (kr *Keyring) Remove(id KeyID) error {
 // instead (Add everywhere, then Promote, then Disable or Remove), or
 // schedule the promotion with [Keyring.PromoteAt], so that no instance sees
 // a value sealed under a key it does not know yet. Rotate cancels a
-// scheduled promotion.
+// scheduled promotion. A keyring that holds [MaxKeyringEntries] keys
+// already gives [ErrInvalidKeyring].
 func (kr *Keyring) Rotate() (KeyID, error) {
 	var id KeyID
 	err := kr.update(func(ks []stateKey) ([]stateKey, error) {
@@ -324,5 +327,22 @@ func (kr *Keyring) Reload(text string) error {
 	if err != nil {
 		return err
 	}
+	return kr.reload(ks)
+}
+
+// reload replaces every key, state and schedule with ks.
+func (kr *Keyring) reload(ks []stateKey) error {
 	return kr.update(func([]stateKey) ([]stateKey, error) { return ks, nil })
+}
+
+// removes reports whether ks lacks a key that kr holds, or gives one of
+// its IDs other key material.
+func (kr *Keyring) removes(ks []stateKey) bool {
+	for _, cur := range kr.snap.Load().keys() {
+		i := slices.IndexFunc(ks, func(sk stateKey) bool { return sk.key.id == cur.key.id })
+		if i < 0 || subtle.ConstantTimeCompare(ks[i].key.material(), cur.key.material()) != 1 {
+			return true
+		}
+	}
+	return false
 }

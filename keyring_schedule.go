@@ -110,6 +110,9 @@ func (sk stateKey) stateAt(t int64, promoted bool) KeyState {
 // make, linked to the phases that follow at scheduled times. Keys that
 // prev holds with the same material keep their AEAD and use counters.
 func (kr *Keyring) newSnapshot(ks []stateKey, prev *snapshot) (*snapshot, error) {
+	if len(ks) > MaxKeyringEntries {
+		return nil, fmt.Errorf("%w: %d keys, more than %d", ErrInvalidKeyring, len(ks), MaxKeyringEntries)
+	}
 	var old map[KeyID]*keyEntry
 	if prev != nil {
 		old = prev.byID
@@ -305,4 +308,21 @@ func (kr *Keyring) schedule(id KeyID, at time.Time, change func(ks []stateKey, i
 		}
 		return ks, nil
 	})
+}
+
+// untilPromotion returns how long, by the keyring's clock, until its
+// scheduled promotion takes effect, rounded up to a whole second, and
+// false if none is to come.
+func (kr *Keyring) untilPromotion() (time.Duration, bool) {
+	s := kr.snap.Load()
+	if s == nil {
+		return 0, false
+	}
+	now := kr.nowUnix()
+	for _, sk := range s.listed {
+		if sk.primaryFrom > now {
+			return time.Duration(sk.primaryFrom-now) * time.Second, true
+		}
+	}
+	return 0, false
 }

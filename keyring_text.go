@@ -26,7 +26,10 @@ const (
 // one primary at every time. A "#" starts a comment that runs to the end of
 // its line.
 //
-// Errors wrap [ErrInvalidKeyring] (syntax, states, schedules), [ErrInvalidKey]
+// A text holds at most [MaxKeyringEntries] entries.
+//
+// Errors wrap [ErrInvalidKeyring] (syntax, states, schedules, too many
+// entries), [ErrInvalidKey]
 // (key ID 0, key material) or [ErrDuplicateKeyID], in the order SPEC.md §10
 // defines, and never contain key material; an error in one entry names the
 // entry by its position.
@@ -37,6 +40,15 @@ func ParseKeyring(text string) (*Keyring, error) {
 	}
 	return newKeyring(ks)
 }
+
+// MaxKeyringEntries is the most entries a keyring may hold: 256, far more
+// than rotation needs (a key a day for a 30-day lifetime keeps about 31).
+// [ParseKeyring], [Keyring.Reload] and [Keyring.Watch] reject a longer text
+// before reading any entry, and [Keyring.Add] and [Keyring.Rotate] a 257th
+// key, with an error wrapping [ErrInvalidKeyring] (SPEC.md §10.5). The
+// bound keeps a keyring's cost small: each scheduled change is a phase of
+// the keyring that lists every key.
+const MaxKeyringEntries = 256
 
 // isKeyringSep reports whether r separates entries.
 func isKeyringSep(r rune) bool {
@@ -69,6 +81,11 @@ func parseKeyringText(text string) ([]stateKey, error) {
 	fields := strings.FieldsFunc(stripComments(text), isKeyringSep)
 	if len(fields) == 0 {
 		return nil, fmt.Errorf("%w: no keys", ErrInvalidKeyring)
+	}
+	// The count comes first: building a keyring's phases takes time and
+	// memory that grow with the square of its scheduled entries.
+	if len(fields) > MaxKeyringEntries {
+		return nil, fmt.Errorf("%w: %d entries, more than %d", ErrInvalidKeyring, len(fields), MaxKeyringEntries)
 	}
 	ks := make([]stateKey, 0, len(fields))
 	seen := make(map[KeyID]bool, len(fields))

@@ -195,6 +195,7 @@ func genKeyringVectors(t testing.TB) keyringVectorFile {
 	bad("order: a duplicate ID with a bad secret is a key error", p+","+e("5eed0001", "decrypt-only", "short"), "ErrInvalidKey")
 	bad("order: a duplicate in entry 2 before bad syntax in entry 3", p+","+p+",nonsense", "ErrDuplicateKeyID")
 	bad("order: an entry's error before no primary", d+","+e("5eed0003", "disabled", "short"), "ErrInvalidKey")
+	bad("order: 257 entries (each the same key) are too many, before any duplicate is read", strings.Repeat(p+"\n", MaxKeyringEntries+1), "ErrInvalidKeyring")
 	bad("order: a duplicate before two primaries", p+","+strings.Replace(d, "decrypt-only", "primary", 1)+","+p, "ErrDuplicateKeyID")
 
 	return keyringVectorFile{

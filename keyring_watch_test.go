@@ -1,14 +1,14 @@
 package cookiesession
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"log/slog"
+	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -204,132 +204,150 @@ func TestWatchConfig(t *testing.T) {
 	}
 }
 
-// kubeletDir lays out a directory as the kubelet does for a Secret volume:
-// the file "keys" is a symbolic link to "..data/keys", and "..data" is a
-// symbolic link to a timestamped directory holding the real file.
-type kubeletDir struct {
-	dir string
-	n   int
-}
-
-// update writes text as the kubelet does: into a new directory, then swaps
-// "..data" to it atomically by renaming a new link over it, and removes
-// the old directory.
-func (k *kubeletDir) update(text string) error {
-	k.n++
-	ts := fmt.Sprintf("..2026_11_30_12_00_00.%09d", k.n)
-	if err := os.Mkdir(filepath.Join(k.dir, ts), 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(k.dir, ts, "keys"), []byte(text), 0o600); err != nil {
-		return err
-	}
-	old, _ := os.Readlink(filepath.Join(k.dir, "..data"))
-	tmp := filepath.Join(k.dir, "..data_tmp")
-	if err := os.Symlink(ts, tmp); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(k.dir, "..data")); err != nil {
-		return err
-	}
-	if _, err := os.Lstat(filepath.Join(k.dir, "keys")); err != nil {
-		if err := os.Symlink(filepath.Join("..data", "keys"), filepath.Join(k.dir, "keys")); err != nil {
-			return err
-		}
-	}
-	if old != "" {
-		return os.RemoveAll(filepath.Join(k.dir, old))
-	}
-	return nil
-}
-
-// TestFileKeySourceSymlinkSwap reads a Secret-volume file while the kubelet's
-// swap replaces it over and over: every read is one whole version.
-func TestFileKeySourceSymlinkSwap(t *testing.T) {
-	k := &kubeletDir{dir: t.TempDir()}
-	// Two versions of different lengths, long enough that a torn read
-	// would show: a hundred keys each, with comments.
-	version := func(fill byte) string {
-		var b strings.Builder
-		for i := range 100 {
-			kr, err := NewKeyring(testKey(t, KeyID(1+i), fill+byte(i)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintf(&b, "# key %d of version %d\n%s\n", i, fill, strings.Replace(kr.Marshal(), "primary", "decrypt-only", min(i, 1)))
-		}
-		return b.String()
-	}
-	v1, v2 := version(1), version(2)+"# a longer last line for version two\n"
-	if err := k.update(v1); err != nil {
-		t.Fatal(err)
-	}
-	src := FileKeySource(filepath.Join(k.dir, "keys"))
-
-	// The kubelet swaps while the reader reads: at least 200 times, and on
-	// until the reader has seen both versions (at most 20,000 times, so a
-	// machine too busy to interleave them still ends the test); every read
-	// must be one whole version.
-	const swaps, maxSwaps = 200, 20000
-	var sawBoth atomic.Bool
-	done := make(chan error, 1)
-	go func() {
-		for i := 0; i < maxSwaps && (i < swaps || !sawBoth.Load()); i++ {
-			if err := k.update([]string{v2, v1}[i%2]); err != nil {
-				done <- err
-				return
-			}
-		}
-		done <- nil
-	}()
-	reads := map[string]int{}
-	var swapErr error
-read:
-	for {
-		sawBoth.Store(reads["v1"] > 0 && reads["v2"] > 0)
-		select {
-		case swapErr = <-done:
-			break read
-		default:
-		}
-		text, err := src(t.Context())
+// TestWatchRemovalReadTwice runs the watcher half of issue 19 item 3: a
+// key file read mid-write parses as a valid keyring without one key. A
+// text that removes a key loads only when two fetches in a row, one
+// interval apart, read it; one that adds keys loads at once.
+func TestWatchRemovalReadTwice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		full, partial := hiccupTexts(t)
+		kr, err := ParseKeyring(full)
 		if err != nil {
-			<-done
-			t.Fatalf("read %d: %v", reads["v1"]+reads["v2"], err)
+			t.Fatal(err)
 		}
-		switch text {
-		case v1:
-			reads["v1"]++
-		case v2:
-			reads["v2"]++
-		default:
-			<-done
-			t.Fatalf("a read saw %d bytes, neither version (%d and %d bytes)", len(text), len(v1), len(v2))
+		src := &memSource{text: full}
+		var log watchLog
+		go kr.Watch(t.Context(), src.fetch, log.config(time.Second))
+		synctest.Wait()
+		both := []KeyInfo{{2, KeyPrimary}, {1, KeyDecryptOnly}}
+		only2 := []KeyInfo{{2, KeyPrimary}}
+		step := func(name string, text string, err error, want []KeyInfo, wantErrs, wantChanges int) {
+			t.Helper()
+			src.set(text, err)
+			<-time.After(time.Second) // the bubble's clock: one interval
+			synctest.Wait()
+			if diff := cmp.Diff(want, kr.Keys()); diff != "" {
+				t.Fatalf("%s: keys (-want +got):\n%s", name, diff)
+			}
+			if errs, changes := log.take(); len(errs) != wantErrs || changes != wantChanges {
+				t.Fatalf("%s: errors %v and %d changes, want %d and %d", name, errs, changes, wantErrs, wantChanges)
+			}
 		}
-	}
-	if swapErr != nil {
-		t.Fatal(swapErr)
-	}
-	if reads["v1"] == 0 || reads["v2"] == 0 {
-		t.Fatalf("reads %v over up to %d swaps: the swaps did not overlap the reads", reads, maxSwaps)
-	}
-	t.Logf("reads %v", reads)
-	var kr Keyring
-	if err := kr.Reload(v2); err != nil || len(kr.Keys()) != 100 {
-		t.Fatalf("version 2 does not load: %v", err)
+		step("hiccup: the file read mid-write", partial, nil, both, 0, 0)
+		step("the whole file again", full, nil, both, 0, 0)
+		step("a removal, read once", partial, nil, both, 0, 0)
+		step("the same removal, read again", partial, nil, only2, 0, 1)
+		step("an addition loads at once", full, nil, both, 0, 1)
+		step("a removal, read once", partial, nil, both, 0, 0)
+		step("the source fails in between", "", errors.New("unavailable"), both, 1, 0)
+		step("the removal after the failure counts as read once", partial, nil, both, 0, 0)
+		step("and loads when read again", partial, nil, only2, 0, 1)
+		// Other key material under a known ID is a removal too.
+		other, _ := NewKeyring(testKey(t, 2, 9))
+		step("key 2 with other material, read once", other.Marshal(), nil, only2, 0, 0)
+		if !slices.Equal(kr.snap.Load().byID[2].key.material(), testKey(t, 2, 2).material()) {
+			t.Fatal("key 2's material changed after one read")
+		}
+		step("key 2 with other material, read again", other.Marshal(), nil, only2, 0, 1)
+		if !slices.Equal(kr.snap.Load().byID[2].key.material(), testKey(t, 2, 9).material()) {
+			t.Fatal("key 2's material did not change after two reads")
+		}
+	})
+}
+
+// TestWatchReportsPromotion runs issue 20's last item: a promotion
+// scheduled in the keyring takes effect with no new text. Watch wakes at
+// its time (not at the next poll, an hour away), tells OnChange once with
+// the new primary in place, and logs it once with both key IDs.
+func TestWatchReportsPromotion(t *testing.T) {
+	for _, custom := range []bool{true, false} {
+		t.Run(fmt.Sprintf("OnChange set %v", custom), func(t *testing.T) {
+			var logged lockedBuffer
+			old := slog.Default()
+			slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+			t.Cleanup(func() { slog.SetDefault(old) })
+			synctest.Test(t, func(t *testing.T) {
+				kr, err := NewKeyring(testKey(t, 1, 1), testKey(t, 2, 2))
+				if err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now() // the bubble's clock, which the keyring reads
+				if err := kr.PromoteAt(2, start.Add(90*time.Second)); err != nil {
+					t.Fatal(err)
+				}
+				src := &memSource{text: kr.Marshal()}
+				var mu sync.Mutex
+				var told []KeyID // the primary at each OnChange
+				cfg := WatchConfig{Interval: time.Hour}
+				if custom {
+					cfg.OnChange = func(kr *Keyring) {
+						mu.Lock()
+						defer mu.Unlock()
+						told = append(told, kr.Primary())
+					}
+				}
+				// toldNow and fetches read what Watch's goroutine wrote.
+				toldNow := func() []KeyID {
+					mu.Lock()
+					defer mu.Unlock()
+					return slices.Clone(told)
+				}
+				fetches := func() int {
+					src.mu.Lock()
+					defer src.mu.Unlock()
+					return src.fetches
+				}
+				go kr.Watch(t.Context(), src.fetch, cfg)
+				<-time.After(90*time.Second - time.Nanosecond)
+				synctest.Wait()
+				if len(toldNow()) != 0 || strings.Contains(logged.String(), "promotion") {
+					t.Fatalf("before the promotion: told %v, logged %q", toldNow(), logged.String())
+				}
+				<-time.After(time.Nanosecond)
+				synctest.Wait()
+				lines := strings.Split(strings.TrimSpace(logged.String()), "\n")
+				if len(lines) != 1 || !strings.Contains(lines[0], "scheduled promotion took effect") ||
+					!strings.Contains(lines[0], "primary=00000002") || !strings.Contains(lines[0], "previous=00000001") {
+					t.Fatalf("at the promotion, logged %q", logged.String())
+				}
+				if custom && !slices.Equal(toldNow(), []KeyID{2}) {
+					t.Fatalf("at the promotion, OnChange saw primaries %v, want [2]", toldNow())
+				}
+				if n := fetches(); n != 1 {
+					t.Fatalf("%d fetches, want 1: the promotion needs no fetch", n)
+				}
+				// Once per instance: later polls say nothing more, and a
+				// change made through the keyring's methods is not a
+				// scheduled promotion.
+				<-time.After(3 * time.Hour)
+				if err := kr.Promote(1); err != nil {
+					t.Fatal(err)
+				}
+				<-time.After(3 * time.Hour)
+				synctest.Wait()
+				if n := strings.Count(logged.String(), "promotion"); n != 1 || custom && len(toldNow()) != 1 {
+					t.Fatalf("after more polls: %d promotions logged, OnChange told %v", n, toldNow())
+				}
+			})
+		})
 	}
 }
 
-func TestFileKeySourceErrors(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := FileKeySource(filepath.Join(dir, "missing"))(t.Context()); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("missing file: %v", err)
-	}
-	big := filepath.Join(dir, "big")
-	if err := os.WriteFile(big, make([]byte, maxKeyringText+1), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := FileKeySource(big)(t.Context()); !errors.Is(err, ErrInvalidKeyring) {
-		t.Errorf("oversized file: %v", err)
-	}
+// lockedBuffer is a bytes.Buffer for a logger that another goroutine
+// writes to.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

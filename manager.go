@@ -3,6 +3,7 @@ package cookiesession
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -209,6 +210,7 @@ func (m *Manager) loadJar(ctx context.Context, st *state, j *jar) error {
 	}
 	var loaded state
 	if err := m.open(j, now, &loaded); err != nil {
+		st.unknownKey = errors.Is(err, ErrUnknownKey)
 		return err
 	}
 	loaded.carried = j.carried
@@ -315,15 +317,10 @@ func (m *Manager) openText(buf *[]byte, text []byte, chunks int, now int64, st *
 	return nil
 }
 
-// Save adds to w's header the Set-Cookie lines that s needs, if any: see
-// [Manager.SetCookieHeaders]. Call it before the response header is written.
-func (m *Manager) Save(w http.ResponseWriter, s *Session) error {
-	lines, err := m.SetCookieHeaders(s)
-	for _, l := range lines {
-		w.Header().Add("Set-Cookie", l)
-	}
-	return err
-}
+// Save is [Manager.SaveHeader] on w's header: it adds the Set-Cookie lines
+// that s needs, if any, with Vary: Cookie and Cache-Control: private. Call
+// it before the response header is written.
+func (m *Manager) Save(w http.ResponseWriter, s *Session) error { return m.SaveHeader(w.Header(), s) }
 
 // SetCookieHeaders returns the Set-Cookie header values that store s, and
 // that delete the chunk cookies it no longer uses, or none if nothing needs
@@ -339,7 +336,7 @@ func (m *Manager) Save(w http.ResponseWriter, s *Session) error {
 // Unlike the middleware, SetCookieHeaders does not see the response: do
 // not call it for a 5xx response, and give a response that carries the
 // lines "Vary: Cookie" and "Cache-Control: private", as the middleware
-// does, if a shared cache could store it.
+// and [Manager.SaveHeader] do, if a shared cache could store it.
 //
 // A nil s panics, as every method of a nil *Session does, with a message
 // that names [Manager.Middleware].

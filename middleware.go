@@ -68,7 +68,12 @@ type exchange struct {
 //
 // The session's cookie is opened only when the handler first uses the
 // session. A cookie that does not open gives a fresh, empty session, and
-// the reason goes to Config.ErrorHook; the request goes on normally.
+// the reason goes to Config.ErrorHook; the request goes on normally. A
+// cookie sealed under a key the keyring does not hold (ErrUnknownKey) is
+// not deleted unless the response writes a new session in its place or
+// the handler calls Destroy: the key may be missing only for a moment (a
+// key file read mid-write, an instance that lags a rotation), and the
+// cookie opens again once it is back.
 //
 // The session is saved just before the response header is sent: at the
 // handler's first WriteHeader, Write, ReadFrom or Flush, or when it returns
@@ -79,7 +84,8 @@ type exchange struct {
 //
 // If the session was used, the response gets "Vary: Cookie". A response
 // that carries session cookies also gets "Cache-Control: private", in place
-// of any "public" directive, unless the handler set "no-store" or
+// of any "public" directive and of a qualified "private" (as
+// private="X-User"), unless the handler set "no-store" or an unqualified
 // "private" itself, so that no shared cache stores one visitor's cookies
 // and serves them to others.
 //
@@ -231,9 +237,11 @@ func addVary(h http.Header) {
 var privateValue = []string{"private"}
 
 // makePrivate keeps shared caches from storing a response that carries
-// session cookies: unless the handler marked it no-store or private, it
-// drops any public directive and adds private, keeping the others (such
-// as max-age, which then applies to the browser's own cache).
+// session cookies: unless the handler marked it no-store or (unqualified)
+// private, it drops any public directive and any qualified private (as
+// private="X-User", which lets a shared cache store the rest of the
+// response), adds private, and keeps the other directives (such as
+// max-age, which then applies to the browser's own cache).
 func makePrivate(h http.Header) {
 	vals := h.Values("Cache-Control")
 	if len(vals) == 0 {
@@ -242,19 +250,39 @@ func makePrivate(h http.Header) {
 	}
 	keep := []string{"private"}
 	for _, v := range vals {
-		for _, d := range strings.Split(v, ",") {
+		for v != "" {
+			var d string
+			d, v = nextDirective(v)
 			d = strings.TrimSpace(d)
-			name, _, _ := strings.Cut(d, "=")
+			name, _, qualified := strings.Cut(d, "=")
+			name = strings.TrimSpace(name)
 			switch {
-			case strings.EqualFold(name, "no-store"), strings.EqualFold(name, "private"):
+			case !qualified && (strings.EqualFold(name, "no-store") || strings.EqualFold(name, "private")):
 				return
-			case strings.EqualFold(name, "public"), d == "":
+			case strings.EqualFold(name, "public"), strings.EqualFold(name, "private"), d == "":
 			default:
 				keep = append(keep, d)
 			}
 		}
 	}
 	h.Set("Cache-Control", strings.Join(keep, ", "))
+}
+
+// nextDirective splits a Cache-Control value at its first comma outside
+// a quoted string (private="X-User, X-Plan" is one directive).
+func nextDirective(v string) (d, rest string) {
+	quoted := false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '\\' && quoted:
+			i++
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			return v[:i], v[i+1:]
+		}
+	}
+	return v, ""
 }
 
 func (rw *responseWriter) Header() http.Header { return rw.w.Header() }

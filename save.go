@@ -2,8 +2,39 @@ package cookiesession
 
 import (
 	"errors"
+	"net/http"
 	"time"
 )
+
+// SaveHeader adds to h, the header of a response not yet sent, the
+// Set-Cookie lines that s needs, if any (see [Manager.SetCookieHeaders],
+// whose rules and errors it shares), and keeps shared caches from storing
+// the response as the middleware does: "Vary: Cookie" if s was used or
+// lines were added, and with lines, "Cache-Control: private" in place of
+// any "public" or qualified "private" directive, unless h holds no-store
+// or an unqualified private. Set the response's own Cache-Control first.
+//
+// It is the save for code that builds a response's header itself, such as
+// a serverless handler that returns its headers in an event (see
+// examples/lambda): put the Set-Cookie values where the event format wants
+// them, and the other headers with them. Do not call it for a 5xx
+// response.
+func (m *Manager) SaveHeader(h http.Header, s *Session) error {
+	lines, err := m.SetCookieHeaders(s)
+	s.mu.Lock()
+	used := s.st.accessed
+	s.mu.Unlock()
+	if used || len(lines) > 0 {
+		addVary(h)
+	}
+	if len(lines) > 0 {
+		makePrivate(h)
+		for _, l := range lines {
+			h.Add("Set-Cookie", l)
+		}
+	}
+	return err
+}
 
 // save returns the Set-Cookie lines that store st at now, and deletes the
 // chunks it no longer uses; on success, st counts as saved. A keptError
@@ -36,8 +67,15 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 	// deletions, which end with the first cookie's (see below).
 	lines = m.appendLegacyDeletes(lines, st)
 	del := st.carried
-	if st.destroyed {
+	switch {
+	case st.destroyed:
 		del |= 1<<m.maxChunks - 1
+	case st.unknownKey && !sealed:
+		// The cookie is under a key this instance does not hold: a key
+		// file read mid-write, or an instance that lags a rotation. It
+		// may open again on the next request, or on another instance:
+		// only a new session written in its place, or Destroy, ends it.
+		del = 0
 	}
 	// Highest index first, so that the first cookie's deletion comes last:
 	// curl (7.88) keeps a deleted cookie when another Set-Cookie follows
@@ -50,7 +88,13 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 	if sealed {
 		st.issued, st.expires, st.oldKey = now, exp, false
 	}
-	st.used, st.carried = keep, 1<<keep-1
+	if sealed || st.destroyed {
+		st.unknownKey = false
+	}
+	st.used = keep
+	if !st.unknownKey {
+		st.carried = 1<<keep - 1
+	}
 	st.modified, st.destroyed = false, false
 	return lines, kept
 }

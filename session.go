@@ -59,6 +59,7 @@ type state struct {
 	used       int    // how many chunk cookies the session occupied
 	carried    uint32 // bit i: the request carried chunk i (any value)
 	legacy     uint32 // bit i: the request carried Migration.Cookies[i]
+	unknownKey bool   // its cookie is under a key this instance lacks: see save
 
 	accessed  bool // a method was called: the response varies by Cookie
 	modified  bool

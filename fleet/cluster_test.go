@@ -97,10 +97,11 @@ func (c *capped) String() string {
 
 // instance is one demo process.
 type instance struct {
-	name string
-	url  *url.URL
-	keys *keyDir
-	log  *capped
+	name  string
+	url   *url.URL // the application
+	debug *url.URL // -debug-addr: /debug/keys
+	keys  *keyDir
+	log   *capped
 }
 
 // pollInterval is the instances' -keys-poll.
@@ -112,13 +113,17 @@ func startInstance(t *testing.T, demo, name, text string) *instance {
 	t.Helper()
 	in := &instance{name: name, keys: &keyDir{dir: t.TempDir()}, log: &capped{max: 1 << 20}}
 	in.keys.write(t, text)
-	cmd := exec.Command(demo, "-addr", "127.0.0.1:0", "-keys-file", in.keys.path(), "-keys-poll", pollInterval.String())
+	cmd := exec.Command(demo, "-addr", "127.0.0.1:0", "-debug-addr", "127.0.0.1:0",
+		"-keys-file", in.keys.path(), "-keys-poll", pollInterval.String())
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "COOKIESESSION_KEYS") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Stderr = in.log
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -126,6 +131,23 @@ func startInstance(t *testing.T, demo, name, text string) *instance {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// The debug listener's URL is logged before the listening line; the
+	// rest of the log goes on to in.log.
+	logs := bufio.NewReader(stderr)
+	debugRE := regexp.MustCompile(`debug endpoints.* url=(http://127\.0\.0\.1:[0-9]+/)`)
+	for in.debug == nil {
+		l, err := logs.ReadString('\n')
+		in.log.Write([]byte(l))
+		if err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("%s: no debug listener logged: %v\n%s", name, err, in.log)
+		}
+		if m := debugRE.FindStringSubmatch(l); m != nil {
+			in.debug, _ = url.Parse(m[1])
+		}
+	}
+	go io.Copy(in.log, logs)
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -153,10 +175,10 @@ type keyLine struct {
 
 var keyLineRE = regexp.MustCompile(`^([0-9a-f]{8}) (\S+) opens=([0-9]+) seals=([0-9]+) `)
 
-// debugKeys reads the instance's GET /debug/keys.
+// debugKeys reads the instance's GET /debug/keys, on its debug listener.
 func (in *instance) debugKeys(t *testing.T) map[string]keyLine {
 	t.Helper()
-	resp, err := http.Get(in.url.JoinPath("debug/keys").String())
+	resp, err := http.Get(in.debug.JoinPath("debug/keys").String())
 	if err != nil {
 		t.Fatalf("%s: %v", in.name, err)
 	}

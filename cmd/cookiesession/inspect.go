@@ -148,8 +148,19 @@ func inspect(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fu
 	b.WriteString("payload:\n")
 	b.Write(payload.Bytes())
 	io.WriteString(stdout, b.String())
+	if fs.NArg() > 0 {
+		// The cookie opened: it is a live session, now in the shell's
+		// history and, while inspect ran, in the process list.
+		fmt.Fprintf(stderr, "cookiesession %s: %s\n", cmd, argvWarning)
+	}
 	return exitOK
 }
+
+// argvWarning is what inspect says on standard error after it opened a
+// cookie given as an argument.
+const argvWarning = "warning: this live session cookie came from the command line, so it is in your shell history " +
+	"and was visible to other users in the process list; pass cookies on standard input instead " +
+	"(cookiesession inspect < cookie.txt), and clear the history entry"
 
 func yesNo(b bool) string {
 	if b {

@@ -183,8 +183,14 @@ func TestInspect(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runCmd(tt.env, tt.stdin, append([]string{"inspect"}, tt.args...)...)
-			if r.code != exitOK || r.stderr != "" {
-				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			// A cookie in the arguments is in the shell's history: inspect
+			// warns (TestInspectArgvWarning).
+			wantStderr := ""
+			if tt.stdin == "" {
+				wantStderr = "cookiesession inspect: " + argvWarning + "\n"
+			}
+			if r.code != exitOK || r.stderr != wantStderr {
+				t.Fatalf("exit %d, stderr %q, want %q", r.code, r.stderr, wantStderr)
 			}
 			got, payload := parseReport(t, r.stdout)
 			if diff := cmp.Diff(tt.wantFields, got); diff != "" {
@@ -198,6 +204,38 @@ func TestInspect(t *testing.T) {
 				t.Errorf("payload is not a JSON object: %v", err)
 			}
 		})
+	}
+}
+
+// TestInspectArgvWarning runs issue 19 item 12: a live cookie given on the
+// command line, where it lands in the shell's history and the process
+// list. inspect still reports it, and warns on standard error; the same
+// cookie on standard input gets no warning.
+func TestInspectArgvWarning(t *testing.T) {
+	text := testKeyring(t)
+	kr, err := cookiesession.ParseKeyring(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := seal(t, kr, cookiesession.Config{}, time.Now().Add(-time.Minute), map[string]any{"user": "ada"})
+	env := map[string]string{keysEnv: text}
+
+	r := runCmd(env, "", "inspect", c.header)
+	if r.code != exitOK || !strings.Contains(r.stdout, `"user": "ada"`) {
+		t.Fatalf("argument: exit %d, stdout %q", r.code, r.stdout)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], "warning:") || !strings.Contains(lines[0], "shell history") ||
+		!strings.Contains(lines[0], "standard input") {
+		t.Fatalf("argument: stderr %q, want one warning line about shell history and standard input", r.stderr)
+	}
+	if strings.Contains(r.stderr, c.value()) {
+		t.Fatal("the warning repeats the cookie")
+	}
+
+	r = runCmd(env, c.header+"\n", "inspect")
+	if r.code != exitOK || r.stderr != "" {
+		t.Fatalf("standard input: exit %d, stderr %q, want no warning", r.code, r.stderr)
 	}
 }
 

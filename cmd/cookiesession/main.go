@@ -78,7 +78,8 @@
 //
 // The cookie comes from standard input, or from the arguments if there are
 // any. Prefer standard input: a cookie in the arguments shows up in ps and
-// in the shell's history, and it is a live session. It may be a bare value,
+// in the shell's history, and it is a live session; inspect says so on
+// standard error when such a cookie opens (the exit status is still 0). It may be a bare value,
 // read as the value of the cookie -name names, or a whole Cookie header such
 // as "session=2.AQ...; session.1=xY...; theme=dark", which may carry a session
 // split over several cookies. -name defaults to the library's default,

@@ -79,8 +79,15 @@ func TestExpiry(t *testing.T) {
 	// 0 returns to the default lifetime, counted from the session's start.
 	d.clock.Add(time.Hour)
 	d.want("POST /expiry?seconds=0", "This session now expires at 2030-01-16T03:06:35Z.\n")
-	// The longest expiry is 400 days.
-	d.want("POST /expiry?seconds=34560000", "This session now expires at 2031-02-06T04:06:35Z.\n")
+	// The longest expiry is the configured Lifetime, 14 days from now.
+	d.want("POST /expiry?seconds=1209600", "This session now expires at 2030-01-16T04:06:35Z.\n")
+	// Issue 19: a visitor cannot make their session outlive the
+	// configuration (this gave a 400-day session).
+	for _, secs := range []string{"1209601", "34560000"} {
+		if status, body, resp := d.post("/expiry?seconds="+secs, nil); status != http.StatusBadRequest || len(resp.Cookies()) != 0 {
+			t.Errorf("/expiry?seconds=%s: %d %q, cookies %q; want 400 and none", secs, status, body, resp.Header.Values("Set-Cookie"))
+		}
+	}
 }
 
 func TestTamperedCookie(t *testing.T) {

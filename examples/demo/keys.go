@@ -3,7 +3,7 @@ package main
 // Keys for the demo: from COOKIESESSION_KEYS, or from a file that the demo
 // watches (-keys-file, or COOKIESESSION_KEYS_FILE), polled every -keys-poll;
 // and the per-key counters at GET /debug/keys and, through expvar, at
-// GET /debug/vars.
+// GET /debug/vars, on the separate listener that -debug-addr names.
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"expvar"
 	"flag"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -22,8 +24,9 @@ import (
 )
 
 var (
-	keysFile = flag.String("keys-file", "", "read the keyring from the file at `path`, and reload it when it changes (default $COOKIESESSION_KEYS_FILE)")
-	keysPoll = flag.Duration("keys-poll", cookiesession.DefaultWatchInterval, "how often to read -keys-file for changes, as 5s")
+	debugAddr = flag.String("debug-addr", "", "serve /debug/keys and /debug/vars on their own listener at `host:port`, such as 127.0.0.1:6060; none when empty")
+	keysFile  = flag.String("keys-file", "", "read the keyring from the file at `path`, and reload it when it changes (default $COOKIESESSION_KEYS_FILE)")
+	keysPoll  = flag.Duration("keys-poll", cookiesession.DefaultWatchInterval, "how often to read -keys-file for changes, as 5s")
 )
 
 // keyring returns the demo's keyring: from the keyring text keys (the value
@@ -73,10 +76,11 @@ var (
 	published   atomic.Pointer[cookiesession.Keyring]
 )
 
-// withKeyDebug serves GET /debug/keys and GET /debug/vars beside app,
-// outside the session middleware, so that they neither read nor write a
-// session. A real service would serve them on an internal address only.
-func withKeyDebug(kr *cookiesession.Keyring, app http.Handler) http.Handler {
+// debugHandler serves GET /debug/keys and GET /debug/vars, and nothing
+// else. The demo serves it only on the listener that -debug-addr names,
+// never beside the application: expvar publishes the command line and the
+// memory statistics, and the key report the keyring's schedule.
+func debugHandler(kr *cookiesession.Keyring) http.Handler {
 	published.Store(kr)
 	publishOnce.Do(func() {
 		expvar.Publish("cookiesession_keys", expvar.Func(func() any { return keyVars(published.Load()) }))
@@ -88,8 +92,23 @@ func withKeyDebug(kr *cookiesession.Keyring, app http.Handler) http.Handler {
 		w.Write([]byte(keyReport(kr.Stats())))
 	})
 	mux.Handle("GET /debug/vars", expvar.Handler())
-	mux.Handle("/", app)
 	return mux
+}
+
+// serveDebug serves debugHandler(kr) on addr, in a goroutine, and returns
+// its listener. It warns when addr is not a loopback address.
+func serveDebug(addr string, kr *cookiesession.Keyring) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("-debug-addr: %w", err)
+	}
+	if !isLoopback(addr) {
+		slog.Warn("-debug-addr is not a loopback address: whoever reaches it reads the key schedule, the command line and memory statistics", "addr", addr)
+	}
+	slog.Info("debug endpoints /debug/keys and /debug/vars", "url", listenURL(addr, l.Addr()))
+	srv := &http.Server{Handler: debugHandler(kr), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(l)
+	return l, nil
 }
 
 // keyReport writes one line per key:

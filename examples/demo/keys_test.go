@@ -147,8 +147,12 @@ func TestDebugKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := withKeyDebug(kr, newHandler(m))
+	app, debug := newHandler(m), debugHandler(kr)
 	get := func(path string, cookies ...*http.Cookie) *httptest.ResponseRecorder {
+		h := app
+		if strings.HasPrefix(path, "/debug/") {
+			h = debug
+		}
 		r := httptest.NewRequest("GET", path, nil)
 		for _, ck := range cookies {
 			r.AddCookie(ck)

@@ -4,6 +4,7 @@
 //	go run ./examples/demo                      # http://localhost:8080/
 //	go run ./examples/demo -addr 127.0.0.1:0    # any free port
 //	go run ./examples/demo -insecure            # for Safari on http://localhost
+//	go run ./examples/demo -debug-addr 127.0.0.1:6060   # /debug/keys, /debug/vars there
 //
 // GET / is an HTML page with a form for each action, a login form with a
 // "remember me" box, and the flash messages the last action left. The
@@ -21,8 +22,8 @@
 //	POST /cart/clear         Cart cleared.
 //	POST /expiry?seconds=N   This session now expires at <RFC 3339 time>.
 //	                         N from 0 (back to the default lifetime) to
-//	                         34560000 (400 days); another N gives 400, an
-//	                         empty session 409.
+//	                         1209600 (14 days, the configured Lifetime);
+//	                         another N gives 400, an empty session 409.
 //	POST /login?user=NAME    Logged in as NAME.  (with remember=1: for 30
 //	                         days, else until the browser closes)
 //	GET  /whoami             You are NAME. | You are not logged in.
@@ -68,8 +69,13 @@
 // COOKIESESSION_KEYS_FILE) names, which the demo reads again every
 // -keys-poll (default 5s) and reloads when it changes. Without either the
 // demo makes a throwaway key, so its sessions end when it restarts.
-// GET /debug/keys shows each key's state and how many sessions it opened
-// and sealed; GET /debug/vars has the same counters through expvar.
+//
+// With -debug-addr (such as 127.0.0.1:6060; none by default), a second
+// listener at that address serves GET /debug/keys, each key's state and
+// how many sessions it opened and sealed, and GET /debug/vars, the same
+// counters and the process's command line and memory statistics through
+// expvar. The application's listener never serves them: keep the debug
+// address internal, as loopback is.
 //
 // Cookies are Secure, and named __Host-session, even though the demo serves
 // plain HTTP: in production an app like it listens on loopback behind a TLS
@@ -130,8 +136,16 @@ func run(addr, keys string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *debugAddr != "" {
+		dl, err := serveDebug(*debugAddr, kr)
+		if err != nil {
+			l.Close()
+			return err
+		}
+		defer dl.Close()
+	}
 	fmt.Fprintf(stdout, "listening on %s\n", listenURL(addr, l.Addr()))
-	srv := &http.Server{Handler: withKeyDebug(kr, newHandler(m)), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: newHandler(m), ReadHeaderTimeout: 10 * time.Second}
 	return srv.Serve(l)
 }
 
@@ -152,6 +166,7 @@ func loadKeyring(text string) (*cookiesession.Keyring, error) {
 // Secure left off if insecure.
 func config(insecure bool) cookiesession.Config {
 	return cookiesession.Config{
+		Lifetime:   lifetime,
 		Insecure:   insecure,
 		SaveFailed: saveFailed,
 	}

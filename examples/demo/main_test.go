@@ -230,6 +230,7 @@ func TestBadRequests(t *testing.T) {
 		{"/expiry?seconds=ten", 400},
 		{"/expiry?seconds=1.5", 400},
 		{"/expiry?seconds=-1", 400},
+		{"/expiry?seconds=1209601", 400},
 		{"/expiry?seconds=34560001", 400},
 		{"/expiry?seconds=99999999999999999999", 400},
 		{"/color/set", 400},

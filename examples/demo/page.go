@@ -45,7 +45,7 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 <form method="post" action="/cart/clear"><input type="hidden" name="then" value="/"><button>Clear the cart</button></form>
 <h2>Expiry</h2>
 <form method="post" action="/expiry"><input type="hidden" name="then" value="/">
-<label>End this session in <input name="seconds" type="number" min="0" max="34560000" value="60"> seconds (0: the default)</label>
+<label>End this session in <input name="seconds" type="number" min="0" max="1209600" value="60"> seconds (0: the default; at most 14 days)</label>
 <button>Set expiry</button></form>
 <h2>Plain text</h2>
 <p><a href="/visits">/visits</a> counts visits ({{.Visits}} so far);

@@ -12,8 +12,12 @@ import (
 	"github.com/cookiesession/cookiesession"
 )
 
-// maxExpiry is the longest /expiry: 400 days, the most a browser keeps a cookie.
-const maxExpiry = 400 * 24 * 60 * 60
+// lifetime is the demo's Config.Lifetime: the library's default, 14 days.
+const lifetime = cookiesession.DefaultLifetime
+
+// maxExpiry is the longest /expiry, in seconds: the configured Lifetime. A
+// visitor may shorten their session, not make it outlive the configuration.
+const maxExpiry = int(lifetime / time.Second)
 
 // rememberFor is how long "remember me" keeps a login.
 const rememberFor = 30 * 24 * time.Hour

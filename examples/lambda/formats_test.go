@@ -10,11 +10,14 @@ import (
 )
 
 // restEvent returns the JSON of the REST API (payload 1.0) event in
-// testdata, for a GET of path that carries the given Cookie headers.
+// testdata, for a request of path, by the method its route takes, that
+// carries the given Cookie headers.
 func restEvent(t *testing.T, path string, cookieHeaders []string) []byte {
 	t.Helper()
 	ev := loadEvent(t, "rest-api-request.json")
 	ev["path"] = path
+	ev["httpMethod"] = routeMethod(path)
+	ev["requestContext"].(map[string]any)["httpMethod"] = routeMethod(path)
 	ev["pathParameters"] = map[string]any{"proxy": strings.TrimPrefix(path, "/")}
 	ev["requestContext"].(map[string]any)["path"] = "/prod" + path
 	if len(cookieHeaders) > 0 {
@@ -29,7 +32,7 @@ func restEvent(t *testing.T, path string, cookieHeaders []string) []byte {
 	return data
 }
 
-// restGet sends a REST API GET of path with the jar's cookies, one Cookie
+// restGet sends a REST API request of path with the jar's cookies, one Cookie
 // header each, plus an unrelated cookie, and stores the response's cookies.
 func (b *browser) restGet(t *testing.T, app *testApp, path string) response {
 	t.Helper()

@@ -84,13 +84,21 @@ func loadEvent(t *testing.T, name string) map[string]any {
 }
 
 // payload2 returns the JSON of the payload-2.0 event in testdata/name
-// (HTTP API or function URL), for a GET of path with the given cookies.
-// No cookies means no cookies field, as API Gateway sends it.
+// (HTTP API or function URL), for a request of path with the given
+// cookies, by the method the route takes (routeMethod). No cookies means
+// no cookies field, as API Gateway sends it.
 func payload2(t *testing.T, name, path string, cookies []string) []byte {
+	t.Helper()
+	return payload2Method(t, name, routeMethod(path), path, cookies)
+}
+
+// payload2Method is payload2 with the method given.
+func payload2Method(t *testing.T, name, method, path string, cookies []string) []byte {
 	t.Helper()
 	ev := loadEvent(t, name)
 	ev["rawPath"] = path
 	ev["requestContext"].(map[string]any)["http"].(map[string]any)["path"] = path
+	ev["requestContext"].(map[string]any)["http"].(map[string]any)["method"] = method
 	delete(ev, "cookies")
 	if len(cookies) > 0 {
 		ev["cookies"] = cookies
@@ -165,8 +173,9 @@ func (b *browser) store(t *testing.T, setCookies []string) {
 	}
 }
 
-// get sends a GET of path to the HTTP API handler with the jar's cookies,
-// and stores the cookies of the response.
+// get sends a request of path, by the method its route takes, to the HTTP
+// API handler with the jar's cookies, and stores the cookies of the
+// response.
 func (b *browser) get(t *testing.T, app *testApp, path string) response {
 	t.Helper()
 	return b.send(t, app.Handle, "http-api-request.json", path)

@@ -4,13 +4,19 @@
 // values back in the response's cookies array, one value per line, so a
 // session split over several cookies goes out whole.
 //
-// Every route is a GET and answers in plain text:
+// Every route answers in plain text. The routes that change the cart or
+// end the session take POST (a GET of them gets 405 and "Allow: POST"), so
+// that a link or an image on another site cannot trigger them:
 //
-//	/visits           You have visited this page N times.
-//	/cart/add/{item}  the cart's items after adding item, one per line
-//	/cart             the cart's items, one per line, or: Your cart is empty.
-//	/cart/clear       Cart cleared.
-//	/logout           Logged out.
+//	GET  /visits           You have visited this page N times.
+//	POST /cart/add/{item}  the cart's items after adding item, one per line
+//	GET  /cart             the cart's items, one per line, or: Your cart is empty.
+//	POST /cart/clear       Cart cleared.
+//	POST /logout           Logged out.
+//
+// Responses that carry session cookies get "Cache-Control: private" and
+// "Vary: Cookie" from the library (Manager.SaveHeader), so that no cache in
+// front of the function stores one visitor's cookies for others.
 //
 // A session that would not fit in its cookies is not saved: the request gets
 // 413 and the text "Session too large: clear the cart.", with no cookies.
@@ -100,7 +106,7 @@ func (a *App) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (e
 		StatusCode: r.status,
 		Headers:    r.headers(),
 		Body:       r.body,
-		Cookies:    r.cookies,
+		Cookies:    r.cookies(),
 	}, nil
 }
 
@@ -116,7 +122,7 @@ func (a *App) HandleFunctionURL(ctx context.Context, req events.LambdaFunctionUR
 		StatusCode: r.status,
 		Headers:    r.headers(),
 		Body:       r.body,
-		Cookies:    r.cookies,
+		Cookies:    r.cookies(),
 	}, nil
 }
 
@@ -135,8 +141,8 @@ func (a *App) HandleREST(ctx context.Context, req events.APIGatewayProxyRequest)
 		Headers:    r.headers(),
 		Body:       r.body,
 	}
-	if len(r.cookies) > 0 {
-		resp.MultiValueHeaders = map[string][]string{"Set-Cookie": r.cookies}
+	if c := r.cookies(); len(c) > 0 {
+		resp.MultiValueHeaders = map[string][]string{"Set-Cookie": c}
 	}
 	return resp, nil
 }
@@ -192,47 +198,74 @@ func (a *App) rejected(ctx context.Context, err error, path string) {
 
 // reply is a response in the terms that every event format shares.
 type reply struct {
-	status  int
-	body    string
-	allow   bool     // add "Allow: GET", for a 405
-	cookies []string // Set-Cookie values
+	status int
+	body   string
+	header http.Header // with the Set-Cookie lines, once saved
 }
 
+// headers returns the reply's headers but Set-Cookie, one value a name,
+// as the events' Headers maps hold them.
 func (r reply) headers() map[string]string {
-	h := map[string]string{
-		"Content-Type":           "text/plain; charset=utf-8",
-		"X-Content-Type-Options": "nosniff",
-		// The body depends on the session, so on the Cookie header.
-		"Vary": "Cookie",
-	}
-	if r.allow {
-		h["Allow"] = http.MethodGet
+	h := make(map[string]string, len(r.header))
+	for name, values := range r.header {
+		if name != "Set-Cookie" {
+			h[name] = strings.Join(values, ", ")
+		}
 	}
 	return h
 }
 
+// cookies returns the reply's Set-Cookie values, which every event format
+// carries apart from the other headers.
+func (r reply) cookies() []string { return r.header.Values("Set-Cookie") }
+
 func text(status int, format string, a ...any) reply {
-	return reply{status: status, body: fmt.Sprintf(format+"\n", a...)}
+	return reply{
+		status: status,
+		body:   fmt.Sprintf(format+"\n", a...),
+		header: http.Header{
+			"Content-Type":           {"text/plain; charset=utf-8"},
+			"X-Content-Type-Options": {"nosniff"},
+		},
+	}
 }
 
 // serve runs the route for method and path with session s, then saves s,
 // as the library's middleware would: not at all for a 5xx response, and
 // never half: a session too large for its cookies gives 413 and no cookies.
+// SaveHeader adds the Set-Cookie lines to the reply's header, with
+// Cache-Control: private and Vary: Cookie.
 func (a *App) serve(ctx context.Context, method, path string, s *cookiesession.Session) reply {
 	r := a.route(ctx, method, path, s)
 	if r.status >= 500 {
 		return r
 	}
-	lines, err := a.m.SetCookieHeaders(s)
-	if err != nil {
+	if err := a.m.SaveHeader(r.header, s); err != nil {
 		a.log.ErrorContext(ctx, "cannot save session", "err", err, "path", path)
 		if errors.Is(err, cookiesession.ErrTooLarge) {
 			return text(http.StatusRequestEntityTooLarge, "Session too large: clear the cart.")
 		}
 		return text(http.StatusInternalServerError, "%s", http.StatusText(http.StatusInternalServerError))
 	}
-	r.cookies = lines
 	return r
+}
+
+// isRoute reports whether path is one of the routes.
+func isRoute(path string) bool {
+	switch path {
+	case "/visits", "/cart", "/cart/clear", "/logout":
+		return true
+	}
+	return strings.HasPrefix(path, "/cart/add/")
+}
+
+// routeMethod returns the method that the route for path takes: POST for
+// those that change the cart or end the session, GET for the others.
+func routeMethod(path string) string {
+	if path == "/logout" || path == "/cart/clear" || strings.HasPrefix(path, "/cart/add/") {
+		return http.MethodPost
+	}
+	return http.MethodGet
 }
 
 // maxItem is the longest cart item name, in bytes.
@@ -240,9 +273,12 @@ const maxItem = 256
 
 // route is the application: the routes of the package documentation.
 func (a *App) route(ctx context.Context, method, path string, s *cookiesession.Session) reply {
-	if method != http.MethodGet {
-		r := text(http.StatusMethodNotAllowed, "Only GET is served.")
-		r.allow = true
+	if !isRoute(path) {
+		return text(http.StatusNotFound, "Not found.")
+	}
+	if want := routeMethod(path); method != want {
+		r := text(http.StatusMethodNotAllowed, "Use %s.", want)
+		r.header.Set("Allow", want)
 		return r
 	}
 	switch {

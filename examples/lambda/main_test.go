@@ -86,6 +86,67 @@ func TestCookieAttributes(t *testing.T) {
 	if resp.Headers["Vary"] != "Cookie" {
 		t.Errorf("Vary = %q; want Cookie", resp.Headers["Vary"])
 	}
+	// Set through the library (Manager.SaveHeader), so that no cache in
+	// front of the function stores the cookie for other visitors.
+	if resp.Headers["Cache-Control"] != "private" {
+		t.Errorf("Cache-Control = %q; want private", resp.Headers["Cache-Control"])
+	}
+}
+
+// TestCacheControlWithEveryCookie: every response that sets or deletes a
+// session cookie, in every event format, is private; one that sets none
+// is left alone.
+func TestCacheControlWithEveryCookie(t *testing.T) {
+	app := newTestApp(t)
+	b := newBrowser()
+	fillCart(t, app, b)
+	for _, path := range []string{"/visits", "/cart", "/cart/clear", "/logout"} {
+		resp := b.get(t, app, path)
+		want := ""
+		if len(resp.Cookies) > 0 {
+			want = "private"
+		}
+		if got := resp.Headers["Cache-Control"]; got != want {
+			t.Errorf("%s with %d cookies: Cache-Control %q; want %q", path, len(resp.Cookies), got, want)
+		}
+	}
+	rest := newBrowser()
+	if resp := rest.restGet(t, app, "/visits"); resp.Headers["Cache-Control"] != "private" {
+		t.Errorf("REST API: Cache-Control %q; want private", resp.Headers["Cache-Control"])
+	}
+	url := newBrowser()
+	if resp := url.send(t, app.HandleFunctionURL, "function-url-request.json", "/visits"); resp.Headers["Cache-Control"] != "private" {
+		t.Errorf("function URL: Cache-Control %q; want private", resp.Headers["Cache-Control"])
+	}
+}
+
+// TestStateChangesNeedPOST: a GET of a route that changes the session (as
+// a link or an image on another site would send, with the visitor's
+// cookies) changes nothing.
+func TestStateChangesNeedPOST(t *testing.T) {
+	app := newTestApp(t)
+	b := newBrowser()
+	items := fillCart(t, app, b)
+	before := b.cookies()
+	for _, path := range []string{"/logout", "/cart/clear", "/cart/add/evil"} {
+		resp, _ := invoke(t, app.Handle, payload2Method(t, "http-api-request.json", http.MethodGet, path, b.cookies()))
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Headers["Allow"] != http.MethodPost {
+			t.Errorf("GET %s: %d, Allow %q; want 405, Allow POST", path, resp.StatusCode, resp.Headers["Allow"])
+		}
+		if len(resp.Cookies) != 0 {
+			t.Errorf("GET %s set cookies: %q", path, resp.Cookies)
+		}
+	}
+	if diff := cmp.Diff(before, b.cookies()); diff != "" {
+		t.Fatalf("jar changed (-before +after):\n%s", diff)
+	}
+	if resp := b.get(t, app, "/cart"); resp.Body != strings.Join(items, "\n")+"\n" {
+		t.Errorf("/cart after the GETs has %d items; want %d", strings.Count(resp.Body, "\n"), len(items))
+	}
+	// The same routes by POST work.
+	if resp := b.get(t, app, "/logout"); resp.StatusCode != http.StatusOK || len(b.jar) != 0 {
+		t.Errorf("POST /logout: %d, jar %v", resp.StatusCode, b.names())
+	}
 }
 
 // TestSetCookieOnlyInCookies checks that no Set-Cookie travels in headers
@@ -306,7 +367,10 @@ func TestOtherRequests(t *testing.T) {
 		allow  string
 	}{
 		{"POST", postJSON, http.StatusMethodNotAllowed, "GET"},
+		{"GET of a POST route", payload2Method(t, "http-api-request.json", "GET", "/logout", nil), http.StatusMethodNotAllowed, "POST"},
+		{"PUT of a POST route", payload2Method(t, "http-api-request.json", "PUT", "/cart/add/x", nil), http.StatusMethodNotAllowed, "POST"},
 		{"unknown path", payload2(t, "http-api-request.json", "/nowhere", nil), http.StatusNotFound, ""},
+		{"POST of an unknown path", payload2Method(t, "http-api-request.json", "POST", "/nowhere", nil), http.StatusNotFound, ""},
 		{"empty item", payload2(t, "http-api-request.json", "/cart/add/", nil), http.StatusBadRequest, ""},
 		{"bad escape", payload2(t, "http-api-request.json", "/cart/add/%zz", nil), http.StatusBadRequest, ""},
 		{"escaped slash", payload2(t, "http-api-request.json", "/cart/add/a%2Fb", nil), http.StatusBadRequest, ""},

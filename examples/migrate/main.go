@@ -13,6 +13,7 @@
 //
 //	go run ./examples/migrate                     # http://localhost:8080/visits
 //	go run ./examples/migrate -addr 127.0.0.1:0   # any free port
+//	go run ./examples/migrate -insecure           # for Safari on http://localhost
 //
 // The environment configures it; a format whose secret is not set is off:
 //
@@ -31,8 +32,11 @@
 //
 //	listening on http://HOST:PORT/
 //
-// and logs to standard error. Cookies are Secure except on a loopback
-// address, where it serves plain HTTP to this machine alone.
+// and logs to standard error. Its cookies are Secure, even over plain
+// HTTP: Chrome, Firefox and curl accept Secure cookies from
+// http://localhost, and a real deployment sits behind TLS. For Safari,
+// which does not, or to reach it over plain HTTP from another host, run it
+// with -insecure, which drops Secure (and says so in the log).
 package main
 
 import (
@@ -48,10 +52,11 @@ import (
 
 func main() {
 	addr := flag.String("addr", "localhost:8080", "address to listen on, host:port")
+	insecure := flag.Bool("insecure", false, "leave Secure off the session cookies, for browsers that refuse Secure cookies over http://localhost (Safari)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := server.Run(ctx, *addr, os.Getenv, os.Stdout); err != nil {
+	if err := server.Run(ctx, *addr, *insecure, os.Getenv, os.Stdout); err != nil {
 		slog.Error("migrate", "err", err)
 		os.Exit(1)
 	}

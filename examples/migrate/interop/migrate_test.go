@@ -289,7 +289,7 @@ func TestRun(t *testing.T) {
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- server.Run(ctx, "127.0.0.1:0", func(k string) string { return env[k] }, pw) }()
+	go func() { done <- server.Run(ctx, "127.0.0.1:0", false, func(k string) string { return env[k] }, pw) }()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
 		t.Fatal(err)
@@ -311,7 +311,8 @@ func TestRun(t *testing.T) {
 	if got := strings.TrimSpace(string(body)); got != "You have visited this page 42 times." {
 		t.Errorf("body %q", got)
 	}
-	if !slices.Contains(resp.Header.Values("Set-Cookie"), "jwt=; Path=/; Max-Age=0") {
+	// Secure on loopback too: -insecure is off.
+	if !slices.Contains(resp.Header.Values("Set-Cookie"), "jwt=; Path=/; Max-Age=0; Secure") {
 		t.Errorf("Set-Cookie %q: no deletion of jwt", resp.Header.Values("Set-Cookie"))
 	}
 	cancel()

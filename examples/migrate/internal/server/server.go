@@ -22,14 +22,22 @@ import (
 
 // Run serves on addr until it fails, or until ctx is done. getenv reads
 // the configuration (see Config); once it listens, Run prints
-// "listening on http://HOST:PORT/" to stdout. Cookies are Secure unless
-// addr is a loopback address.
-func Run(ctx context.Context, addr string, getenv func(string) string, stdout io.Writer) error {
+// "listening on http://HOST:PORT/" to stdout. Cookies are Secure, which
+// Chrome, Firefox and curl accept over http://localhost too, unless
+// insecure is set (the -insecure flag): then they are not, and Run warns,
+// all the more on an address that is not loopback.
+func Run(ctx context.Context, addr string, insecure bool, getenv func(string) string, stdout io.Writer) error {
 	kr, cfg, err := Config(getenv, nil)
 	if err != nil {
 		return err
 	}
-	cfg.Insecure = isLoopback(addr)
+	cfg.Insecure = insecure
+	switch {
+	case insecure && !isLoopback(addr):
+		slog.Warn("-insecure: session cookies are not marked Secure, and this address is not loopback: they cross the network in clear", "addr", addr)
+	case insecure:
+		slog.Warn("-insecure: session cookies are not marked Secure", "addr", addr)
+	}
 	m, err := cookiesession.New(kr, cfg)
 	if err != nil {
 		return err

@@ -1,7 +1,13 @@
 package server
 
 import (
+	"bufio"
+	"context"
 	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/cookiesession/cookiesession"
@@ -51,6 +57,41 @@ func TestConfig(t *testing.T) {
 			}
 			if _, err := cookiesession.New(kr, cfg); err != nil {
 				t.Errorf("New: %v", err)
+			}
+		})
+	}
+}
+
+// TestRunSecure: the server's cookies are Secure on a loopback address
+// too, unless -insecure (Run's insecure) asks otherwise (issue 19: the
+// example used to drop Secure on any loopback address).
+func TestRunSecure(t *testing.T) {
+	for _, insecure := range []bool{false, true} {
+		t.Run(fmt.Sprintf("insecure %v", insecure), func(t *testing.T) {
+			pr, pw := io.Pipe()
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan error, 1)
+			go func() { done <- Run(ctx, "127.0.0.1:0", insecure, func(string) string { return "" }, pw) }()
+			line, err := bufio.NewReader(pr).ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			url := strings.TrimPrefix(strings.TrimSpace(line), "listening on ")
+			resp, err := http.Get(url + "visits")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			cookies := resp.Cookies()
+			if len(cookies) != 1 {
+				t.Fatalf("Set-Cookie %q, want one cookie", resp.Header.Values("Set-Cookie"))
+			}
+			if c := cookies[0]; c.Secure == insecure {
+				t.Errorf("insecure %v: Set-Cookie %q has Secure %v", insecure, resp.Header.Values("Set-Cookie"), c.Secure)
 			}
 		})
 	}
