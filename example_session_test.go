@@ -159,7 +159,7 @@ func ExampleSession_SetExpiry() {
 	fmt.Println("policy:", s.Expiry()) // 30 minutes of inactivity
 
 	// "Remember me": 30 days, with no idle timeout.
-	s.SetExpiry(cookiesession.Expiry{Lifetime: 30 * 24 * time.Hour})
+	s.SetExpiry(cookiesession.Expiry{Lifetime: 30 * 24 * time.Hour, NoIdleTimeout: true})
 	fmt.Println("remember me:", s.Expiry())
 	lines, _ := m.SetCookieHeaders(s)
 	fmt.Println(strings.Contains(lines[0], "Max-Age=2592000"))

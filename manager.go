@@ -18,7 +18,10 @@ type Manager struct {
 	idle         int64 // seconds; 0: none
 	browser      bool
 	saveEvery    bool
-	zmin         int // ValueCompressThreshold; math.MaxInt: never compress
+	zmin         int   // ValueCompressThreshold; math.MaxInt: never compress
+	maxSession   int   // MaxSessionSize
+	maxRatio     int   // MaxCompressionRatio
+	createdAfter int64 // CreatedAfter in Unix seconds; 0: none
 	validate     func(context.Context, *Session) error
 	migration    *migration // nil: none
 	hook         func(*http.Request, error)
@@ -55,6 +58,8 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 	if cfg.MaxSize == 0 {
 		cfg.MaxSize = DefaultMaxSize
 	}
+	maxSession := cmp.Or(cfg.MaxSessionSize, DefaultMaxSessionSize)
+	maxRatio := cmp.Or(cfg.MaxCompressionRatio, DefaultMaxCompressionRatio)
 	zmin := cmp.Or(cfg.ValueCompressThreshold, DefaultValueCompressThreshold)
 	if zmin == -1 {
 		zmin = math.MaxInt
@@ -66,6 +71,10 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 		return bad("IdleTimeout %v is not a whole number of seconds from 0 to Lifetime (%v)", cfg.IdleTimeout, cfg.Lifetime)
 	case zmin < 0:
 		return bad("ValueCompressThreshold %d is negative but not -1", zmin)
+	case maxSession < 1 || maxSession > maxMaxPayloadSize:
+		return bad("MaxSessionSize %d is outside 1..%d", maxSession, maxMaxPayloadSize)
+	case maxRatio < 1 || maxRatio > maxCompressionRatio:
+		return bad("MaxCompressionRatio %d is outside 1..%d", maxRatio, maxCompressionRatio)
 	case cfg.Codec.Now != nil:
 		return bad("set Config.Now, not Config.Codec.Now")
 	}
@@ -87,6 +96,14 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	var createdAfter int64
+	if !cfg.CreatedAfter.IsZero() {
+		createdAfter = cfg.CreatedAfter.Unix()
+		if latest := cfg.Now().Unix() + codec.skew; createdAfter < 0 || createdAfter > latest {
+			return bad("CreatedAfter %v is before 1970 or after now (%v) plus ClockSkew",
+				cfg.CreatedAfter.UTC().Format(time.RFC3339), cfg.Now().UTC().Format(time.RFC3339))
+		}
+	}
 	m := &Manager{
 		cookieLayout: layout,
 		codec:        codec,
@@ -95,6 +112,9 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 		browser:      cfg.BrowserSession,
 		saveEvery:    cfg.SaveEveryRequest,
 		zmin:         zmin,
+		maxSession:   maxSession,
+		maxRatio:     maxRatio,
+		createdAfter: createdAfter,
 		validate:     cfg.Validate,
 		hook:         cfg.ErrorHook,
 		saveFailed:   cfg.SaveFailed,
@@ -204,11 +224,18 @@ func (m *Manager) loadJar(ctx context.Context, st *state, j *jar) error {
 		}
 		return nil
 	}
+	// open: authenticate, check the sealed expiry, decode the payload
+	// within MaxSessionSize and MaxCompressionRatio (nothing inflated).
 	var loaded state
 	if err := m.open(j, now, &loaded); err != nil {
 		return err
 	}
 	loaded.carried = j.carried
+	// check: the expiry policy in force (Lifetime, IdleTimeout,
+	// CreatedAfter), then the application's Validate.
+	if err := m.checkPolicy(&loaded, now); err != nil {
+		return err
+	}
 	if err := m.validated(ctx, &loaded); err != nil {
 		return err
 	}
@@ -303,7 +330,7 @@ func (m *Manager) openText(buf *[]byte, text []byte, chunks int, now int64, st *
 	if err != nil {
 		return err
 	}
-	if err := st.decodePayload(payload, m.codec.max); err != nil {
+	if err := st.decodePayload(payload, m.maxSession, m.maxRatio); err != nil {
 		return err
 	}
 	st.fromCookie, st.info = true, info

@@ -73,7 +73,7 @@ func (m *Manager) seal(buf *[]byte, st *state, now, exp int64) ([]byte, int, err
 	// The payload goes straight into the buffer that is sealed in place.
 	rbuf := getBuf()
 	defer putBuf(rbuf)
-	raw, err := st.appendPayload(append((*rbuf)[:0], make([]byte, sealPrefix)...), m.zmin, m.codec.max)
+	raw, err := st.appendPayload(append((*rbuf)[:0], make([]byte, sealPrefix)...), m.zmin, m.maxSession, m.maxRatio)
 	*rbuf = raw
 	if err != nil {
 		return nil, 0, err

@@ -44,9 +44,11 @@ type state struct {
 	deadline int64 // Unix seconds: the session's absolute end
 
 	// The session's own expiry, from SetExpiry: it replaces Config's
-	// Lifetime, IdleTimeout and BrowserSession for this session.
+	// Lifetime and BrowserSession for this session, and its IdleTimeout
+	// if idle or noIdle is set.
 	explicit     bool
-	idle         int64 // seconds; 0: none
+	idle         int64 // seconds; 0: Config.IdleTimeout, or none if noIdle
+	noIdle       bool  // no idle timeout, whatever Config says
 	browserClose bool  // no Max-Age
 	values       values
 
@@ -397,7 +399,7 @@ func (s *Session) Destroy() {
 	s.st.values.clear()
 	s.st.hasID = false
 	s.st.created, s.st.deadline = now, now+s.m.lifetime
-	s.st.explicit, s.st.idle, s.st.browserClose = false, 0, false
+	s.st.explicit, s.st.idle, s.st.browserClose, s.st.noIdle = false, 0, false, false
 	s.st.destroyed = true
 	s.st.fromCookie, s.st.info = false, Info{}
 	s.st.issued, s.st.expires, s.st.oldKey = 0, 0, false
