@@ -197,7 +197,7 @@ func (m *Manager) browserClose(st *state) bool {
 // with an idle timeout, now plus the timeout if that is earlier.
 func (m *Manager) sealExpiry(st *state, now int64) int64 {
 	exp := st.deadline
-	if idle := m.idleFor(st); idle > 0 {
+	if idle := m.idleFor(st); idle > 0 && len(st.values) > 0 {
 		exp = min(exp, now+idle)
 	}
 	return exp
@@ -212,9 +212,14 @@ func (m *Manager) renewalDue(st *state, now int64) bool {
 		m.sealExpiry(st, now) > st.expires
 }
 
-// needsSeal reports whether saving st now writes a new sealed value.
+// needsSeal reports whether saving st now writes a new sealed value. An
+// empty session is sealed only to keep a browser from being migrated again
+// (keepEmpty), and only if it does not hold such a cookie already.
 func (m *Manager) needsSeal(st *state, now int64) bool {
-	return len(st.values) > 0 && (st.modified || st.oldKey || m.saveEvery || m.renewalDue(st, now))
+	if len(st.values) == 0 {
+		return st.keepEmpty && (!st.fromCookie || st.modified || st.oldKey)
+	}
+	return st.modified || st.oldKey || m.saveEvery || m.renewalDue(st, now)
 }
 
 // checkPolicy is the load stage that holds an authentic session to the
@@ -235,7 +240,7 @@ func (m *Manager) checkPolicy(st *state, now int64) error {
 	case !st.explicit && now >= st.created+m.lifetime+skew:
 		return fmt.Errorf("%w: session started at %s, more than Config.Lifetime (%v) ago",
 			ErrExpired, unixText(st.created), time.Duration(m.lifetime)*time.Second)
-	case m.idle > 0 && st.idle == 0 && !st.noIdle && now >= st.issued+m.idle+skew:
+	case m.idle > 0 && st.idle == 0 && !st.noIdle && len(st.values) > 0 && now >= st.issued+m.idle+skew:
 		return fmt.Errorf("%w: session last saved at %s, more than Config.IdleTimeout (%v) ago",
 			ErrExpired, unixText(st.issued), time.Duration(m.idle)*time.Second)
 	}

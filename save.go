@@ -15,7 +15,7 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 	keep := st.used // chunk cookies in use after this save
 	sealed := false
 	switch {
-	case len(st.values) == 0 || exp <= now:
+	case len(st.values) == 0 && !st.keepEmpty || exp <= now:
 		keep = 0
 	case m.needsSeal(st, now):
 		buf := getBuf()
