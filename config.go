@@ -28,10 +28,11 @@ const (
 	// of request line and headers for everything else.
 	DefaultMaxSize = 6144
 
-	// DefaultMaxSessionSize is the default Config.MaxSessionSize: 32 KiB,
-	// about one and a half times the largest cart of realistic items that
-	// the demo fits in its default cookie budget (README, "Configuration").
-	DefaultMaxSessionSize = 32 << 10
+	// DefaultMaxSessionSize is the default Config.MaxSessionSize: 64 KiB,
+	// over one and a half times the largest cart that fits the default
+	// cookie budget (38 KB of item names that compress 8.5 times; README,
+	// "Configuration").
+	DefaultMaxSessionSize = 64 << 10
 	// DefaultMaxCompressionRatio is the default Config.MaxCompressionRatio:
 	// a stored value may inflate to at most 32 times its stored length.
 	// Session data compresses 2 to 5 times (JSON carts and profiles).
@@ -129,7 +130,7 @@ type Config struct {
 	// is refused at load, before anything is inflated, with
 	// ErrInflateLimit. It is the session's own cap, independent of
 	// Codec.MaxPayloadSize. From 1 to 16 MiB.
-	// Default: DefaultMaxSessionSize (32 KiB).
+	// Default: DefaultMaxSessionSize (64 KiB).
 	MaxSessionSize int
 	// MaxCompressionRatio is the most a value stored compressed may
 	// inflate by: its inflated length at most MaxCompressionRatio times its

@@ -107,7 +107,7 @@ func TestFlashesNeverCompressed(t *testing.T) {
 		if err := s.AddFlash("info", "Your reset code is "+secret+"."); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.AddFlash("error", "No results for: reset code is "+guess+" "+hdWords(DefaultValueCompressThreshold)); err != nil {
+		if err := s.AddFlash("error", "No results for: reset code is "+guess+" "+hdWords(DefaultValueCompressThreshold, 64)); err != nil {
 			t.Fatal(err)
 		}
 		header := stHeader(t, stSave(t, e.m, s))

@@ -63,11 +63,11 @@ func TestInflateLimitAttack(t *testing.T) {
 		t.Fatalf("LoadHeader: error %v, new %t; want ErrInflateLimit and a new session", err, s.IsNew())
 	}
 
-	// Each cap alone refuses it: the cart's 40 KB are over MaxSessionSize,
-	// and its ratio over MaxCompressionRatio.
+	// Each cap alone refuses it: the cart's ratio is over
+	// MaxCompressionRatio, and its 40 KB are over a MaxSessionSize of 32 KiB.
 	for _, cfg := range []Config{
-		{MaxSessionSize: 1 << 20},                  // the ratio cap alone
-		{MaxCompressionRatio: maxCompressionRatio}, // the size cap alone
+		{MaxSessionSize: 1 << 20}, // the ratio cap alone
+		{MaxSessionSize: 32 << 10, MaxCompressionRatio: maxCompressionRatio}, // the size cap alone
 	} {
 		e := hdOn(t, e.kr, e.clock, cfg)
 		if _, err := e.m.LoadHeader(context.Background(), header); !errors.Is(err, ErrInflateLimit) {
@@ -98,7 +98,7 @@ func TestInflateLimitWriter(t *testing.T) {
 	}
 
 	s, _ = e.m.LoadHeader(context.Background(), "")
-	if err := s.Set("cart", strings.Split(hdWords(8000), ",")); err != nil {
+	if err := s.Set("cart", strings.Split(hdWords(8000, 64), ",")); err != nil {
 		t.Fatal(err)
 	}
 	lines, err := e.m.SetCookieHeaders(s)

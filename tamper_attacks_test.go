@@ -96,7 +96,7 @@ func hdCases(t testing.TB, e *hdEnv) []struct {
 		}
 		return kr
 	}
-	big := hdOn(t, e.kr, e.clock, Config{MaxSessionSize: 16 << 20, MaxCompressionRatio: maxCompressionRatio,
+	big := hdOn(t, e.kr, e.clock, Config{MaxSessionSize: 16 << 20, MaxCompressionRatio: maxCompressionRatio, MaxChunks: 10, MaxSize: 40000,
 		Codec: Options{MaxPayloadSize: 16 << 20}})
 	raw := func(version, flags byte, body []byte) string {
 		return "session=" + rawValue{version: version, flags: flags, kind: kindSession, key: testKey(t, 1, 1),
@@ -184,9 +184,9 @@ func hdCases(t testing.TB, e *hdEnv) []struct {
 		{"authentic chunks behind 1498 wrong candidates each", "session=" + a[0] + "; " +
 			hdRepeat(1498, "session.1="+a[2]) + "session.1=" + a[1] + "; " + hdRepeat(1498, "session.2="+a[1]) + "session.2=" + a[2],
 			md.expect([]string{a[0], a[2], a[1]}), ""},
-		{"control: compressed 30 KiB, under the caps", hdCompressible(t, big.m, hdWords(30<<10)), nil, "new=false n=3 keys=2"},
+		{"control: compressed 30 KiB, under the caps", hdCompressible(t, big.m, hdWords(30<<10, 64)), nil, "new=false n=3 keys=2"},
 		{"compressed 1 MiB session, over the caps", hdCompressible(t, big.m, strings.Repeat("a", 1<<20)), ErrTooLarge, ""},
-		{"compressed 33 KiB session, over MaxSessionSize", hdCompressible(t, big.m, hdWords(33<<10)), ErrTooLarge, ""},
+		{"compressed 65 KiB session, over MaxSessionSize", hdCompressible(t, big.m, hdWords(65<<10, 4)), ErrTooLarge, ""},
 		{"2 KiB of one letter, over MaxCompressionRatio", hdCompressible(t, big.m, strings.Repeat("a", 2<<10)), ErrTooLarge, ""},
 		{"crafted: a value that claims to inflate to 4 MiB", "session=" + hdSealRaw(t, big.m, bomb), ErrTooLarge, ""},
 	}
@@ -313,13 +313,14 @@ func TestTamperTruncation(t *testing.T) {
 	}
 }
 
-// hdWords returns n bytes of words from a vocabulary of 64, which DEFLATE
-// shrinks about as much as session data (well under 32 times).
-func hdWords(n int) string {
+// hdWords returns n bytes of words drawn at random from a vocabulary of
+// vocab (at most 100), which DEFLATE shrinks about as much as session data
+// with 64 (about 5 times), and still under 32 times with 4.
+func hdWords(n, vocab int) string {
 	r := rand.New(rand.NewPCG(7, 7))
 	var b strings.Builder
 	for b.Len() < n {
-		fmt.Fprintf(&b, "item%02d,", r.IntN(64))
+		fmt.Fprintf(&b, "item%02d,", r.IntN(vocab))
 	}
 	return b.String()[:n]
 }
