@@ -76,7 +76,9 @@ type Config struct {
 	Partitioned bool
 
 	// Lifetime is how long a session lasts from its start (or its last
-	// [Session.Renew]), whatever its activity. Whole seconds, from 1 second
+	// [Session.Renew]), whatever its activity. A session without its own
+	// policy is checked at load against the Lifetime in force, so lowering
+	// it reaches sessions already issued. Whole seconds, from 1 second
 	// to 400 days. Default: DefaultLifetime (14 days).
 	Lifetime time.Duration
 	// IdleTimeout, if set, also ends a session after this long without a
@@ -85,8 +87,11 @@ type Config struct {
 	// active session always has at least three quarters of it left, and
 	// never outlives Lifetime. This is the sliding expiry that Django gives
 	// with SESSION_SAVE_EVERY_REQUEST. Whole seconds, at most Lifetime.
-	// A session given its own policy with [Session.SetExpiry] has its own
-	// idle timeout instead. Default: 0, no idle timeout.
+	// It applies to sessions given their own policy with
+	// [Session.SetExpiry] too, unless that policy sets an idle timeout of
+	// its own or turns it off (Expiry.NoIdleTimeout). Adding or lowering it
+	// reaches sessions already issued: each is checked at load against the
+	// idle timeout in force. Default: 0, no idle timeout.
 	IdleTimeout time.Duration
 	// BrowserSession writes cookies without Max-Age, so browsers drop them
 	// when they close. The sealed expiry still applies. A session given its
