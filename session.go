@@ -394,6 +394,9 @@ func (s *Session) Clear() {
 // Destroy removes every key, and deletes every session cookie, at every
 // chunk index up to Config.MaxChunks, when the response is written. Use it
 // at logout. Values set after Destroy start a new session, with a new ID.
+// With a Config.Migration that loads, the first cookie is not deleted but
+// replaced by an empty session, so that the browser is not migrated again
+// from a legacy cookie that the logout could not delete (see [Migration]).
 func (s *Session) Destroy() {
 	s.lock()
 	now := s.m.nowUnix()
