@@ -159,7 +159,7 @@ func (m *Manager) LoadCookies(ctx context.Context, cookies []string) (*Session, 
 
 func (m *Manager) loadLines(ctx context.Context, r *http.Request, lines []string) (*Session, error) {
 	s := &Session{m: m, loaded: true}
-	err := m.loadMigrating(ctx, r, &s.st, lines)
+	err := m.loadRequest(ctx, r, &s.st, lines)
 	return s, err
 }
 
@@ -174,7 +174,7 @@ func (m *Manager) loadLazy(s *Session) (*http.Request, error) {
 		return nil, nil
 	}
 	// Validate gets the context without this session: it is locked.
-	return r, m.loadMigrating(ctx, r, &s.st, r.Header["Cookie"])
+	return r, m.loadRequest(ctx, r, &s.st, r.Header["Cookie"])
 }
 
 // report sends a load error to the error hook.
@@ -192,10 +192,24 @@ func (m *Manager) freshAt(st *state, now int64) {
 	*st = state{created: now, deadline: now + m.lifetime, carried: st.carried}
 }
 
-// load fills st from the cookie lines. On error st is a fresh session that
-// still knows which session cookies, and which legacy cookies of a
-// Migration, the request carried.
-func (m *Manager) load(ctx context.Context, st *state, lines []string) error {
+// loadRequest fills st from a request's Cookie lines: the load pipeline,
+// whose stages run in this order (the handler, then the save, come after
+// it):
+//
+//  1. read: one pass over the lines finds the session's chunk cookies and
+//     any legacy cookies of a Migration (scan);
+//  2. open: authenticate, check the sealed expiry, and decode the payload
+//     within MaxSessionSize and MaxCompressionRatio, inflating nothing
+//     (loadJar, open);
+//  3. check: the expiry policy in force, Lifetime, IdleTimeout and
+//     CreatedAfter (checkPolicy), then Config.Validate (loadJar);
+//  4. migrate: only for a request that carried no session cookie at all
+//     (migrateFallback).
+//
+// r is the request, or nil for LoadHeader and LoadCookies. On error st is
+// a fresh session that still knows which session cookies, and which legacy
+// cookies, the request carried.
+func (m *Manager) loadRequest(ctx context.Context, r *http.Request, st *state, lines []string) error {
 	var j jar
 	if m.migration != nil {
 		j.legacy = m.migration.names
@@ -205,11 +219,12 @@ func (m *Manager) load(ctx context.Context, st *state, lines []string) error {
 	}
 	err := m.loadJar(ctx, st, &j)
 	st.legacy = j.legacyBits
-	return err
+	return m.migrateFallback(ctx, r, st, lines, err)
 }
 
-// loadJar fills st from the session cookies in j. The clock is read once,
-// for the fresh session and for the expiry checks.
+// loadJar fills st from the session cookies in j: stages 2 and 3 of
+// loadRequest. The clock is read once, for the fresh session and for the
+// expiry checks.
 func (m *Manager) loadJar(ctx context.Context, st *state, j *jar) error {
 	now := m.nowUnix()
 	if j.pairs > maxCookiePairs {

@@ -171,14 +171,11 @@ func (m *Manager) newMigration(mg *Migration, secure bool) (*migration, error) {
 	return x, nil
 }
 
-// loadMigrating is the load pipeline of a request: read the cookies, open
-// the session and check it (load, in loadJar's order: open, the expiry
-// policy in force, Validate), then fall back to a migration when the
-// request carries a legacy cookie and no session cookie at all. The
-// handler and the save come after. r is the request, or nil for
-// LoadHeader and LoadCookies.
-func (m *Manager) loadMigrating(ctx context.Context, r *http.Request, st *state, lines []string) error {
-	err := m.load(ctx, st, lines)
+// migrateFallback is the last stage of loadRequest: given st and err as
+// the earlier stages left them, it migrates when the request carries a
+// legacy cookie and no session cookie at all, and returns the load's
+// errors. r is the request, or nil for LoadHeader and LoadCookies.
+func (m *Manager) migrateFallback(ctx context.Context, r *http.Request, st *state, lines []string, err error) error {
 	x := m.migration
 	if x == nil || x.load == nil {
 		return err
