@@ -28,7 +28,21 @@ const (
 	// of request line and headers for everything else.
 	DefaultMaxSize = 6144
 
+	// DefaultMaxSessionSize is the default Config.MaxSessionSize: 64 KiB,
+	// over one and a half times the largest cart that fits the default
+	// cookie budget (38 KB of item names that compress 8.5 times; README,
+	// "Configuration").
+	DefaultMaxSessionSize = 64 << 10
+	// DefaultMaxCompressionRatio is the default Config.MaxCompressionRatio:
+	// a stored value may inflate to at most 32 times its stored length.
+	// Session data compresses 2 to 5 times (JSON carts and profiles).
+	DefaultMaxCompressionRatio = 32
+
 	minMaxSize = 512
+	// maxCompressionRatio is the most DEFLATE can inflate by (258 bytes
+	// for a 2-bit code, rounded up): a larger Config.MaxCompressionRatio
+	// would be no cap.
+	maxCompressionRatio = 1032
 )
 
 // Config configures a [Manager]. The zero value gives the defaults stated
@@ -62,7 +76,9 @@ type Config struct {
 	Partitioned bool
 
 	// Lifetime is how long a session lasts from its start (or its last
-	// [Session.Renew]), whatever its activity. Whole seconds, from 1 second
+	// [Session.Renew]), whatever its activity. A session without its own
+	// policy is checked at load against the Lifetime in force, so lowering
+	// it reaches sessions already issued. Whole seconds, from 1 second
 	// to 400 days. Default: DefaultLifetime (14 days).
 	Lifetime time.Duration
 	// IdleTimeout, if set, also ends a session after this long without a
@@ -71,8 +87,11 @@ type Config struct {
 	// active session always has at least three quarters of it left, and
 	// never outlives Lifetime. This is the sliding expiry that Django gives
 	// with SESSION_SAVE_EVERY_REQUEST. Whole seconds, at most Lifetime.
-	// A session given its own policy with [Session.SetExpiry] has its own
-	// idle timeout instead. Default: 0, no idle timeout.
+	// It applies to sessions given their own policy with
+	// [Session.SetExpiry] too, unless that policy sets an idle timeout of
+	// its own or turns it off (Expiry.NoIdleTimeout). Adding or lowering it
+	// reaches sessions already issued: each is checked at load against the
+	// idle timeout in force. Default: 0, no idle timeout.
 	IdleTimeout time.Duration
 	// BrowserSession writes cookies without Max-Age, so browsers drop them
 	// when they close. The sealed expiry still applies. A session given its
@@ -112,9 +131,28 @@ type Config struct {
 	// invalid. Default: DefaultValueCompressThreshold (1024 bytes).
 	ValueCompressThreshold int
 
+	// MaxSessionSize is the most bytes a session's values may add up to,
+	// serialized and inflated. It bounds what loading a session costs a
+	// request, whatever its cookie holds: a session over it fails to save
+	// with ErrTooLarge, and a cookie whose values say they inflate past it
+	// is refused at load, before anything is inflated, with
+	// ErrInflateLimit. It is the session's own cap, independent of
+	// Codec.MaxPayloadSize. From 1 to 16 MiB.
+	// Default: DefaultMaxSessionSize (64 KiB).
+	MaxSessionSize int
+	// MaxCompressionRatio is the most a value stored compressed may
+	// inflate by: its inflated length at most MaxCompressionRatio times its
+	// stored length. A value that compresses better is stored as it is,
+	// and a cookie holding one that claims a higher ratio is refused at
+	// load, before anything is inflated, with ErrInflateLimit. So a small
+	// cookie can never cost a request the inflation of a large session.
+	// From 1 (compression never pays) to 1032.
+	// Default: DefaultMaxCompressionRatio (32).
+	MaxCompressionRatio int
+
 	// Codec configures sealing: purpose, serializer and payload limits.
-	// Codec.MaxPayloadSize also caps the total size of a session's values
-	// after inflation. Codec.Compress and Codec.CompressThreshold apply
+	// Codec.MaxPayloadSize caps the sealed payload; MaxSessionSize, not
+	// it, caps the session's values once inflated. Codec.Compress and Codec.CompressThreshold apply
 	// only to values sealed with Manager.Codec; sessions are never
 	// compressed as a whole. Leave Codec.Now nil; set Now below instead.
 	// Default: the zero Options.
@@ -130,6 +168,15 @@ type Config struct {
 	// session.
 	// Default: nil, every authentic session is accepted.
 	Validate func(ctx context.Context, s *Session) error
+	// CreatedAfter, if set, ends every session that started before it
+	// (started: created, or renewed with [Session.Renew], to the second),
+	// own expiry policy or not, without rotating keys: the request gets a
+	// fresh session and ErrorHook hears of an error wrapping ErrExpired. Set
+	// it to the time of an incident to log everyone out. It may not be
+	// later than Now plus Codec.ClockSkew, nor before 1970.
+	// Default: the zero Time, no such limit.
+	CreatedAfter time.Time
+
 	// Migration reads sessions from another cookie format, such as the one
 	// the application used before cookiesession, and deletes its cookies;
 	// see [Migration]. Default: the zero Migration, none.

@@ -38,10 +38,15 @@
 // session its own [Expiry], sealed in its cookie: Django's set_expiry with
 // seconds of inactivity (IdleTimeout), 0 (BrowserClose), a datetime
 // (Deadline) or a timedelta (Lifetime); [Session.ResetExpiry] is
-// set_expiry(None). A "remember me" login is Expiry{Lifetime: 30 * 24 *
-// time.Hour}: 30 days, with no idle timeout unless it sets one. Lifetime
+// set_expiry(None). An Expiry without an IdleTimeout of its own keeps
+// Config.IdleTimeout; Expiry.NoIdleTimeout turns it off for that session,
+// as for a "remember me" login: Expiry{Lifetime: 30 * 24 * time.Hour,
+// NoIdleTimeout: true}. [Session.OwnExpiry] reads the policy back. Lifetime
 // never moves, not even with Config.SaveEveryRequest; Config.IdleTimeout is
-// the expiry that slides with activity.
+// the expiry that slides with activity. A session without a policy of its
+// own is also held, when it loads, to the Lifetime and IdleTimeout in force
+// then, and every session to Config.CreatedAfter, so that a changed
+// configuration reaches cookies already issued.
 //
 // # Values
 //
@@ -175,5 +180,7 @@
 // a secret and attacker-chosen data still leaks; keep secrets under keys of
 // their own. The Codec compresses whole values only with Options.Compress,
 // off by default. Decompression runs only after authentication, only for
-// the values a request reads, and never past Options.MaxPayloadSize.
+// the values a request reads, and only after the values' stated sizes have
+// passed Config.MaxSessionSize and Config.MaxCompressionRatio. Flash
+// messages are never compressed.
 package cookiesession

@@ -75,6 +75,13 @@ var (
 	// request goes on with a fresh, empty session.
 	ErrRejected = errors.New("cookiesession: session rejected by Validate")
 
+	// ErrInflateLimit means a session cookie's values say they would
+	// inflate past Config.MaxSessionSize in all, or a value past
+	// Config.MaxCompressionRatio times its stored length. The cookie is
+	// refused at load, before anything is inflated. Such an error also
+	// wraps ErrTooLarge.
+	ErrInflateLimit = errors.New("cookiesession: session over its inflate limits")
+
 	// ErrHeaderWritten means a session changed after the response header
 	// had been sent, or after the connection was hijacked, so the change
 	// could not be saved. Session.Set and the other changes that return an

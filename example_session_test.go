@@ -159,7 +159,7 @@ func ExampleSession_SetExpiry() {
 	fmt.Println("policy:", s.Expiry()) // 30 minutes of inactivity
 
 	// "Remember me": 30 days, with no idle timeout.
-	s.SetExpiry(cookiesession.Expiry{Lifetime: 30 * 24 * time.Hour})
+	s.SetExpiry(cookiesession.Expiry{Lifetime: 30 * 24 * time.Hour, NoIdleTimeout: true})
 	fmt.Println("remember me:", s.Expiry())
 	lines, _ := m.SetCookieHeaders(s)
 	fmt.Println(strings.Contains(lines[0], "Max-Age=2592000"))
@@ -184,4 +184,34 @@ func ExampleSession_SetExpiry() {
 	// browser close, Max-Age: false
 	// policy again: 2026-11-22 12:30:00 +0000 UTC
 	// true
+}
+
+// Reading a session's expiry policy back, as Django's
+// get_expire_at_browser_close and get_expiry_age do.
+func ExampleSession_OwnExpiry() {
+	m := exampleManager(cookiesession.Config{IdleTimeout: 30 * time.Minute})
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) // exampleManager's clock
+	s, _ := m.LoadHeader(context.Background(), "")
+	s.Set("user", "ada")
+
+	_, own := s.OwnExpiry()
+	fmt.Println("own policy:", own, "at browser close:", s.ExpiresAtBrowserClose())
+	fmt.Println("expiry age:", s.Expiry().Sub(now))
+
+	s.SetExpiry(cookiesession.Expiry{Lifetime: 30 * 24 * time.Hour, NoIdleTimeout: true})
+	e, own := s.OwnExpiry()
+	fmt.Println("own policy:", own, "ends:", e.Deadline, "idle timeout off:", e.NoIdleTimeout)
+	fmt.Println("expiry age:", s.Expiry().Sub(now))
+
+	s.SetExpiry(cookiesession.Expiry{BrowserClose: true})
+	e, _ = s.OwnExpiry()
+	fmt.Println("at browser close:", s.ExpiresAtBrowserClose(), "own idle timeout:", e.IdleTimeout, "off:", e.NoIdleTimeout)
+	fmt.Println("expiry age:", s.Expiry().Sub(now)) // Config.IdleTimeout still applies
+	// Output:
+	// own policy: false at browser close: false
+	// expiry age: 30m0s
+	// own policy: true ends: 2026-12-22 12:00:00 +0000 UTC idle timeout off: true
+	// expiry age: 720h0m0s
+	// at browser close: true own idle timeout: 0s off: false
+	// expiry age: 30m0s
 }

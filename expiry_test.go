@@ -74,13 +74,17 @@ func TestExpiryRememberMe(t *testing.T) {
 		expRun(t, cfg, nil, []expStep{{0, 1800}, {2 * time.Hour, -2}})
 	})
 	t.Run("remember me, no idle timeout", func(t *testing.T) {
-		remember := func(s *Session) error { return s.SetExpiry(Expiry{Lifetime: 30 * day}) }
+		remember := func(s *Session) error { return s.SetExpiry(Expiry{Lifetime: 30 * day, NoIdleTimeout: true}) }
 		expRun(t, cfg, remember, []expStep{
 			{0, 30 * 86400},               // saved by the first request
 			{2 * time.Hour, 0},            // two hours idle: alive, nothing to renew
 			{20 * day, 0},                 // still alive
 			{30*day + 20*time.Second, -2}, // the absolute cap (past the clock skew)
 		})
+	})
+	t.Run("remember me without NoIdleTimeout keeps the configured idle timeout", func(t *testing.T) {
+		remember := func(s *Session) error { return s.SetExpiry(Expiry{Lifetime: 30 * day}) }
+		expRun(t, cfg, remember, []expStep{{0, 1800}, {2 * time.Hour, -2}})
 	})
 	t.Run("remember me, idle timeout of a week", func(t *testing.T) {
 		remember := func(s *Session) error { return s.SetExpiry(Expiry{Lifetime: 30 * day, IdleTimeout: 7 * day}) }
@@ -199,12 +203,12 @@ func TestExpiryPayloadFlags(t *testing.T) {
 	if err := s.SetExpiry(Expiry{BrowserClose: true, IdleTimeout: 90 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	p, err := s.st.appendPayload(nil, DefaultValueCompressThreshold, DefaultMaxPayloadSize)
+	p, err := s.st.appendPayload(nil, DefaultValueCompressThreshold, DefaultMaxPayloadSize, DefaultMaxCompressionRatio)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var st state
-	if err := st.decodePayload(p, DefaultMaxPayloadSize); err != nil {
+	if err := st.decodePayload(p, DefaultMaxPayloadSize, DefaultMaxCompressionRatio); err != nil {
 		t.Fatal(err)
 	}
 	if !st.explicit || !st.browserClose || st.idle != 90 {
@@ -228,7 +232,7 @@ func TestExpiryPayloadFlags(t *testing.T) {
 		}), ErrMalformed},
 	} {
 		var st state
-		if err := st.decodePayload(tt.p, DefaultMaxPayloadSize); !errors.Is(err, tt.want) {
+		if err := st.decodePayload(tt.p, DefaultMaxPayloadSize, DefaultMaxCompressionRatio); !errors.Is(err, tt.want) {
 			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
 		}
 	}

@@ -20,6 +20,11 @@ type Flash struct {
 // and marks the session modified. Messages are kept in the order added until
 // [Session.Flashes] reads them. Like [Session.Set], it returns
 // [ErrHeaderWritten] after the response header was sent.
+//
+// All of a session's messages are kept in one value, under FlashKey, which
+// is never compressed, however long: a message may echo what a visitor
+// typed next to one that holds a secret, and compressing the two together
+// would let the cookie's length reveal the secret (SPEC.md §11).
 func (s *Session) AddFlash(level, message string) error {
 	s.lock()
 	var flashes []Flash

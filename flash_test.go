@@ -91,3 +91,36 @@ func TestGetOr(t *testing.T) {
 	m.do(t, "GET", "/", "")
 	m.hook.mwWantErrs(t, ErrValueType)
 }
+
+// TestFlashesNeverCompressed runs the attack of SPEC.md §11 on flash
+// messages: one flash holds a secret, the next is worded by the attacker
+// (a search term echoed back, say) and long enough to pass the compression
+// threshold. The messages share one value, so were it compressed, a right
+// guess of the secret would shorten the cookie. They are stored as they
+// are: the cookie has the same length whatever the guess.
+func TestFlashesNeverCompressed(t *testing.T) {
+	e := stNew(t, Config{})
+	const secret = "7f3a9c2e41b8d605"
+	lengths := map[string]int{}
+	for _, guess := range []string{secret, "0123456789abcdef"} {
+		s := stLoad(t, e.m, "")
+		if err := s.AddFlash("info", "Your reset code is "+secret+"."); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddFlash("error", "No results for: reset code is "+guess+" "+hdWords(DefaultValueCompressThreshold, 64)); err != nil {
+			t.Fatal(err)
+		}
+		header := stHeader(t, stSave(t, e.m, s))
+		lengths[guess] = len(header)
+		if i, ok := s.st.values.find(FlashKey); !ok || s.st.values[i].z != nil {
+			t.Fatalf("the flash messages were stored compressed")
+		}
+		flashes, err := stLoad(t, e.m, header).Flashes()
+		if err != nil || len(flashes) != 2 {
+			t.Fatalf("Flashes after the round trip: %v, %v", flashes, err)
+		}
+	}
+	if lengths[secret] != lengths["0123456789abcdef"] {
+		t.Fatalf("cookie length %d for the right guess, %d for a wrong one", lengths[secret], lengths["0123456789abcdef"])
+	}
+}

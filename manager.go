@@ -19,7 +19,10 @@ type Manager struct {
 	idle         int64 // seconds; 0: none
 	browser      bool
 	saveEvery    bool
-	zmin         int // ValueCompressThreshold; math.MaxInt: never compress
+	zmin         int   // ValueCompressThreshold; math.MaxInt: never compress
+	maxSession   int   // MaxSessionSize
+	maxRatio     int   // MaxCompressionRatio
+	createdAfter int64 // CreatedAfter in Unix seconds; 0: none
 	validate     func(context.Context, *Session) error
 	migration    *migration // nil: none
 	hook         func(*http.Request, error)
@@ -56,6 +59,8 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 	if cfg.MaxSize == 0 {
 		cfg.MaxSize = DefaultMaxSize
 	}
+	maxSession := cmp.Or(cfg.MaxSessionSize, DefaultMaxSessionSize)
+	maxRatio := cmp.Or(cfg.MaxCompressionRatio, DefaultMaxCompressionRatio)
 	zmin := cmp.Or(cfg.ValueCompressThreshold, DefaultValueCompressThreshold)
 	if zmin == -1 {
 		zmin = math.MaxInt
@@ -67,6 +72,10 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 		return bad("IdleTimeout %v is not a whole number of seconds from 0 to Lifetime (%v)", cfg.IdleTimeout, cfg.Lifetime)
 	case zmin < 0:
 		return bad("ValueCompressThreshold %d is negative but not -1", zmin)
+	case maxSession < 1 || maxSession > maxMaxPayloadSize:
+		return bad("MaxSessionSize %d is outside 1..%d", maxSession, maxMaxPayloadSize)
+	case maxRatio < 1 || maxRatio > maxCompressionRatio:
+		return bad("MaxCompressionRatio %d is outside 1..%d", maxRatio, maxCompressionRatio)
 	case cfg.Codec.Now != nil:
 		return bad("set Config.Now, not Config.Codec.Now")
 	}
@@ -88,6 +97,14 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	var createdAfter int64
+	if !cfg.CreatedAfter.IsZero() {
+		createdAfter = cfg.CreatedAfter.Unix()
+		if latest := cfg.Now().Unix() + codec.skew; createdAfter < 0 || createdAfter > latest {
+			return bad("CreatedAfter %v is before 1970 or after now (%v) plus ClockSkew",
+				cfg.CreatedAfter.UTC().Format(time.RFC3339), cfg.Now().UTC().Format(time.RFC3339))
+		}
+	}
 	m := &Manager{
 		cookieLayout: layout,
 		codec:        codec,
@@ -96,6 +113,9 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 		browser:      cfg.BrowserSession,
 		saveEvery:    cfg.SaveEveryRequest,
 		zmin:         zmin,
+		maxSession:   maxSession,
+		maxRatio:     maxRatio,
+		createdAfter: createdAfter,
 		validate:     cfg.Validate,
 		hook:         cfg.ErrorHook,
 		saveFailed:   cfg.SaveFailed,
@@ -140,7 +160,7 @@ func (m *Manager) LoadCookies(ctx context.Context, cookies []string) (*Session, 
 
 func (m *Manager) loadLines(ctx context.Context, r *http.Request, lines []string) (*Session, error) {
 	s := &Session{m: m, loaded: true}
-	err := m.loadMigrating(ctx, r, &s.st, lines)
+	err := m.loadRequest(ctx, r, &s.st, lines)
 	return s, err
 }
 
@@ -155,7 +175,7 @@ func (m *Manager) loadLazy(s *Session) (*http.Request, error) {
 		return nil, nil
 	}
 	// Validate gets the context without this session: it is locked.
-	return r, m.loadMigrating(ctx, r, &s.st, r.Header["Cookie"])
+	return r, m.loadRequest(ctx, r, &s.st, r.Header["Cookie"])
 }
 
 // report sends a load error to the error hook.
@@ -173,10 +193,24 @@ func (m *Manager) freshAt(st *state, now int64) {
 	*st = state{created: now, deadline: now + m.lifetime, carried: st.carried}
 }
 
-// load fills st from the cookie lines. On error st is a fresh session that
-// still knows which session cookies, and which legacy cookies of a
-// Migration, the request carried.
-func (m *Manager) load(ctx context.Context, st *state, lines []string) error {
+// loadRequest fills st from a request's Cookie lines: the load pipeline,
+// whose stages run in this order (the handler, then the save, come after
+// it):
+//
+//  1. read: one pass over the lines finds the session's chunk cookies and
+//     any legacy cookies of a Migration (scan);
+//  2. open: authenticate, check the sealed expiry, and decode the payload
+//     within MaxSessionSize and MaxCompressionRatio, inflating nothing
+//     (loadJar, open);
+//  3. check: the expiry policy in force, Lifetime, IdleTimeout and
+//     CreatedAfter (checkPolicy), then Config.Validate (loadJar);
+//  4. migrate: only for a request that carried no session cookie at all
+//     (migrateFallback).
+//
+// r is the request, or nil for LoadHeader and LoadCookies. On error st is
+// a fresh session that still knows which session cookies, and which legacy
+// cookies, the request carried.
+func (m *Manager) loadRequest(ctx context.Context, r *http.Request, st *state, lines []string) error {
 	var j jar
 	if m.migration != nil {
 		j.legacy = m.migration.names
@@ -186,11 +220,12 @@ func (m *Manager) load(ctx context.Context, st *state, lines []string) error {
 	}
 	err := m.loadJar(ctx, st, &j)
 	st.legacy = j.legacyBits
-	return err
+	return m.migrateFallback(ctx, r, st, lines, err)
 }
 
-// loadJar fills st from the session cookies in j. The clock is read once,
-// for the fresh session and for the expiry checks.
+// loadJar fills st from the session cookies in j: stages 2 and 3 of
+// loadRequest. The clock is read once, for the fresh session and for the
+// expiry checks.
 func (m *Manager) loadJar(ctx context.Context, st *state, j *jar) error {
 	now := m.nowUnix()
 	if j.pairs > maxCookiePairs {
@@ -208,12 +243,19 @@ func (m *Manager) loadJar(ctx context.Context, st *state, j *jar) error {
 		}
 		return nil
 	}
+	// open: authenticate, check the sealed expiry, decode the payload
+	// within MaxSessionSize and MaxCompressionRatio (nothing inflated).
 	var loaded state
 	if err := m.open(j, now, &loaded); err != nil {
 		st.unknownKey = errors.Is(err, ErrUnknownKey)
 		return err
 	}
 	loaded.carried = j.carried
+	// check: the expiry policy in force (Lifetime, IdleTimeout,
+	// CreatedAfter), then the application's Validate.
+	if err := m.checkPolicy(&loaded, now); err != nil {
+		return err
+	}
 	if err := m.validated(ctx, &loaded); err != nil {
 		return err
 	}
@@ -308,7 +350,7 @@ func (m *Manager) openText(buf *[]byte, text []byte, chunks int, now int64, st *
 	if err != nil {
 		return err
 	}
-	if err := st.decodePayload(payload, m.codec.max); err != nil {
+	if err := st.decodePayload(payload, m.maxSession, m.maxRatio); err != nil {
 		return err
 	}
 	st.fromCookie, st.info = true, info

@@ -22,10 +22,30 @@ const maxLegacyCookies = 16
 // Load is called when a session is loaded (by the middleware, at the
 // request's first use of its session; by Manager.Load and its siblings,
 // at once) from a request that carries at least one of Cookies and no
-// cookiesession cookie that opens: none at all, or one that was rejected,
-// whose error is still reported. It is never called when a cookiesession
-// cookie opened: that session wins, and the legacy cookies are only
-// deleted.
+// cookiesession cookie at all. A browser is migrated at most once: once it
+// holds a cookiesession cookie, a request that carries one is never
+// migrated, whether that cookie opens or fails (expired, altered, under a
+// key this instance does not hold, rejected by Config.Validate). With a
+// Load, a session that ends up empty (after [Session.Destroy] at logout, or
+// [Session.Clear]) keeps an empty cookiesession cookie, sealed, instead of
+// having its cookies deleted, so that the browser is not migrated again
+// from a legacy cookie that outlived the logout.
+//
+// That matters because a legacy cookie cannot always be deleted. Anyone who
+// controls a sibling subdomain can set a cookie of a legacy name with
+// Domain=.example.com, and the deletion that Cookies describes does not
+// match it: the browser keeps sending it. An attacker who tosses their own
+// valid legacy cookie at a victim logs the victim into the attacker's
+// session on the first migration (login CSRF, as with any cookie of a name
+// without the __Host- prefix); the once-per-browser rule keeps it from
+// coming back after the victim logs out. So keep the migration window as
+// short as the legacy sessions allow: every legacy cookie was issued before
+// the deploy, and none is valid for longer than the old format's maximum
+// age (SESSION_COOKIE_AGE, a gorilla store's MaxAge, a token's exp) after
+// that. Close the window (remove Load) once that age has passed since the
+// deploy; before it, if most visitors have come back. Config.Lifetime
+// should be at least that age, so that the empty cookie outlives every
+// legacy cookie that may come back.
 //
 // Load must check the legacy cookie itself, exactly as the old application
 // did: its signature or MAC, its expiry or maximum age, and anything the old
@@ -62,6 +82,11 @@ type Migration struct {
 	// Config.ErrorHook. A session that Load modified (with Set, say) counts
 	// as modified, so it is saved in cookiesession's format on the same
 	// response.
+	//
+	// The legacy session's expiry is kept: Load sets it with
+	// [Session.SetExpiry] (a Deadline, with no idle timeout of its own, so
+	// that Config.IdleTimeout still applies), and the migrated session ends
+	// at the earlier of that and Config.Lifetime from the migration.
 	//
 	// The migrated session must fit Config.MaxSize and MaxChunks; if it
 	// does not, Load's work is dropped and the error, wrapping ErrMigration
@@ -146,16 +171,20 @@ func (m *Manager) newMigration(mg *Migration, secure bool) (*migration, error) {
 	return x, nil
 }
 
-// loadMigrating is load, followed by a migration when the request carries
-// a legacy cookie and no session cookie opened. r is the request, or nil
-// for LoadHeader and LoadCookies.
-func (m *Manager) loadMigrating(ctx context.Context, r *http.Request, st *state, lines []string) error {
-	err := m.load(ctx, st, lines)
+// migrateFallback is the last stage of loadRequest: given st and err as
+// the earlier stages left them, it migrates when the request carries a
+// legacy cookie and no session cookie at all, and returns the load's
+// errors. r is the request, or nil for LoadHeader and LoadCookies.
+func (m *Manager) migrateFallback(ctx context.Context, r *http.Request, st *state, lines []string, err error) error {
 	x := m.migration
-	if x == nil {
+	if x == nil || x.load == nil {
 		return err
 	}
-	if st.legacy == 0 || st.fromCookie || x.load == nil {
+	// The browser holds cookiesession cookies: keep it holding one, even
+	// empty, unless this instance lacks the key of the one it sent (that
+	// cookie may open elsewhere, and stays as it is).
+	st.keepEmpty = st.fromCookie || st.carried != 0 && !errors.Is(err, ErrUnknownKey)
+	if st.legacy == 0 || st.carried != 0 {
 		return err
 	}
 	merr := m.migrate(ctx, r, st, lines)
@@ -196,6 +225,9 @@ func (m *Manager) migrate(ctx context.Context, r *http.Request, st *state, lines
 	}
 	tmp.st.accessed = st.accessed
 	tmp.st.modified = true
+	tmp.st.keepEmpty = true
+	// The legacy expiry that Load set, within the configured Lifetime.
+	tmp.st.deadline = min(tmp.st.deadline, tmp.st.created+m.lifetime)
 	// A migrated session that can never be saved would fail every request
 	// until the legacy cookie expires: give it up now instead, so that the
 	// request goes on with a fresh session and the legacy cookie is deleted.

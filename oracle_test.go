@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -229,7 +228,7 @@ func TestCompressionOracle(t *testing.T) {
 	// in place with probability under 1e-4.
 	maxSame := chanceBound(digits, 1.0/16, 1e-4)
 	// A search term this long is over the value compression threshold.
-	long := strings.Repeat("x", DefaultValueCompressThreshold+100)
+	long := hdWords(DefaultValueCompressThreshold+100, 64) // compresses, within the ratio cap
 	tests := []struct {
 		name   string
 		shared bool

@@ -16,6 +16,9 @@ import (
 //
 //	payload = version(0x02) || id[16] || created i64 || deadline i64 || flags u8
 //	          || [uvarint(idle) if flags&0x04] || uvarint(count) || count × entry
+//
+// (flags bit 3, 0x08: the session's own policy turns the idle timeout off.)
+//
 //	entry   = uvarint(len k) || k || 0x00 || uvarint(len v) || v
 //	        | uvarint(len k) || k || 0x01 || uvarint(len v) || uvarint(len z) || z
 //
@@ -27,7 +30,8 @@ const (
 	payloadExplicit = 0x01 // flags: the session has its own expiry (SetExpiry)
 	payloadBrowser  = 0x02 // flags: its own expiry ends at browser close
 	payloadIdle     = 0x04 // flags: its own idle timeout follows, in seconds
-	payloadFlags    = payloadExplicit | payloadBrowser | payloadIdle
+	payloadNoIdle   = 0x08 // flags: its own expiry has no idle timeout at all
+	payloadFlags    = payloadExplicit | payloadBrowser | payloadIdle | payloadNoIdle
 
 	entryPlain   = 0x00 // the value is stored as it is
 	entryDeflate = 0x01 // the value is stored raw-DEFLATE-compressed
@@ -41,15 +45,16 @@ const (
 // appendPayload appends the payload form of st to dst. Values set since the
 // last save that are at least threshold bytes long are compressed here,
 // once: the result is kept in the entry, so a later save writes the same
-// bytes again without compressing. A session whose values add up to more
+// bytes again without compressing; a value that would inflate by more than
+// ratio times is stored as it is. A session whose values add up to more
 // than max bytes, inflated, gives ErrTooLarge before anything is compressed.
-func (st *state) appendPayload(dst []byte, threshold, max int) ([]byte, error) {
+func (st *state) appendPayload(dst []byte, threshold, max, ratio int) ([]byte, error) {
 	total := 0
 	for _, e := range st.values {
 		total += e.n
 	}
 	if total > max {
-		return dst, fmt.Errorf("%w: session values of %d bytes in all are over MaxPayloadSize %d", ErrTooLarge, total, max)
+		return dst, fmt.Errorf("%w: session values of %d bytes in all are over MaxSessionSize %d", ErrTooLarge, total, max)
 	}
 	st.ensureID()
 	dst = append(dst, payloadVersion)
@@ -64,6 +69,8 @@ func (st *state) appendPayload(dst []byte, threshold, max int) ([]byte, error) {
 		}
 		if st.idle > 0 {
 			flags |= payloadIdle
+		} else if st.noIdle {
+			flags |= payloadNoIdle
 		}
 	}
 	dst = append(dst, flags)
@@ -74,7 +81,7 @@ func (st *state) appendPayload(dst []byte, threshold, max int) ([]byte, error) {
 	for i := range st.values { // in key order already
 		e := &st.values[i]
 		if e.fresh {
-			e.pack(threshold)
+			e.pack(threshold, ratio)
 		}
 		dst = binary.AppendUvarint(dst, uint64(len(e.key)))
 		dst = append(dst, e.key...)
@@ -93,16 +100,18 @@ func (st *state) appendPayload(dst []byte, threshold, max int) ([]byte, error) {
 }
 
 // pack decides how a value set since the last save is stored: compressed,
-// if it is at least threshold bytes long and DEFLATE makes it shorter;
-// otherwise as it is.
-func (e *entry) pack(threshold int) {
+// if it is at least threshold bytes long and DEFLATE makes it shorter, but
+// not by more than ratio times (a reader refuses that); otherwise as it
+// is. The flash messages (FlashKey) are never compressed: they hold
+// messages of different origins in one value (see Session.AddFlash).
+func (e *entry) pack(threshold, ratio int) {
 	e.fresh = false
-	if len(e.val) < threshold {
+	if len(e.val) < threshold || e.key == FlashKey {
 		return
 	}
 	buf := getBuf()
 	z := appendDeflate((*buf)[:0], e.val)
-	if len(z) < len(e.val) {
+	if len(z) < len(e.val) && !overRatio(len(e.val), len(z), ratio) {
 		e.z = bytes.Clone(z)
 	}
 	*buf = z
@@ -114,8 +123,11 @@ func (e *entry) pack(threshold int) {
 // The values alias one copy of p, and the keys one string, both made here,
 // so p may be reused afterwards. Every error wraps ErrMalformed,
 // ErrUnsupportedVersion (an unknown version, flags or entry method), or
-// ErrTooLarge (values that inflate to more than max bytes in all).
-func (st *state) decodePayload(p []byte, max int) error {
+// ErrInflateLimit and ErrTooLarge (values that would inflate to more than
+// max bytes in all, or a value that would inflate by more than ratio
+// times); the limits are checked on the stated lengths, before anything is
+// inflated.
+func (st *state) decodePayload(p []byte, max, ratio int) error {
 	switch {
 	case len(p) == 0:
 		return fmt.Errorf("%w: empty session payload", ErrMalformed)
@@ -125,7 +137,8 @@ func (st *state) decodePayload(p []byte, max int) error {
 		return fmt.Errorf("%w: session payload of %d bytes is too short", ErrMalformed, len(p))
 	}
 	flags := p[33]
-	if flags&^payloadFlags != 0 || flags&payloadExplicit == 0 && flags != 0 {
+	if flags&^payloadFlags != 0 || flags&payloadExplicit == 0 && flags != 0 ||
+		flags&payloadIdle != 0 && flags&payloadNoIdle != 0 {
 		return fmt.Errorf("%w: session payload flags %#02x", ErrUnsupportedVersion, flags)
 	}
 	copy(st.id[:], p[1:17])
@@ -134,6 +147,7 @@ func (st *state) decodePayload(p []byte, max int) error {
 	st.deadline = int64(binary.BigEndian.Uint64(p[25:33]))
 	st.explicit = flags&payloadExplicit != 0
 	st.browserClose = flags&payloadBrowser != 0
+	st.noIdle = flags&payloadNoIdle != 0
 	if st.created < 0 || st.created > maxUnixTime || st.deadline < 0 || st.deadline > maxUnixTime {
 		return fmt.Errorf("%w: session times out of range", ErrMalformed)
 	}
@@ -165,7 +179,7 @@ func (st *state) decodePayload(p []byte, max int) error {
 	for i := range count {
 		fields = fields[:i+1]
 		f := &fields[i]
-		next, err := readEntry(p, pos, prev, f)
+		next, err := readEntry(p, pos, prev, ratio, f)
 		if err != nil {
 			return fmt.Errorf("%w (entry %d)", err, i)
 		}
@@ -176,7 +190,7 @@ func (st *state) decodePayload(p []byte, max int) error {
 		return fmt.Errorf("%w: %d bytes after the session payload", ErrMalformed, len(p)-pos)
 	}
 	if total > uint64(max) {
-		return fmt.Errorf("%w: session values inflate to over MaxPayloadSize %d", ErrTooLarge, max)
+		return fmt.Errorf("%w: %w: session values would inflate to over MaxSessionSize %d", ErrInflateLimit, ErrTooLarge, max)
 	}
 
 	// The keys become substrings of one string, and the values slices of
@@ -212,8 +226,9 @@ type entryFields struct {
 
 // readEntry reads the entry at p[pos:] into *f, checking each field as it
 // comes, and returns the position after it. prev is the previous entry's
-// key, which must sort before this one's; nil for the first entry.
-func readEntry(p []byte, pos int, prev []byte, f *entryFields) (int, error) {
+// key, which must sort before this one's; nil for the first entry. A
+// compressed value may inflate by at most ratio times.
+func readEntry(p []byte, pos int, prev []byte, ratio int, f *entryFields) (int, error) {
 	*f = entryFields{}
 	var ok bool
 	if f.ks, f.ke, ok = field(p, pos); !ok {
@@ -247,8 +262,20 @@ func readEntry(p []byte, pos int, prev []byte, f *entryFields) (int, error) {
 		f.n = stored
 	} else if stored >= f.n {
 		return 0, fmt.Errorf("%w: compressed session value not shorter than its inflated length", ErrMalformed)
+	} else if overRatio64(f.n, stored, ratio) {
+		return 0, fmt.Errorf("%w: %w: compressed session value of %d bytes would inflate to %d, over MaxCompressionRatio %d",
+			ErrInflateLimit, ErrTooLarge, stored, f.n, ratio)
 	}
 	return f.ve, nil
+}
+
+// overRatio reports whether a value of n bytes, stored in z bytes,
+// inflates by more than ratio times.
+func overRatio(n, z, ratio int) bool { return overRatio64(uint64(n), uint64(z), ratio) }
+
+func overRatio64(n, z uint64, ratio int) bool {
+	// n > ratio*z, without overflow: n can be up to 2^64-1.
+	return n/uint64(ratio) > z || n/uint64(ratio) == z && n%uint64(ratio) != 0
 }
 
 // field returns the bounds of the uvarint-length-prefixed field at p[pos:].

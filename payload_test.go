@@ -49,16 +49,21 @@ func TestValueCompression(t *testing.T) {
 	tests := []struct {
 		name      string
 		threshold int
+		ratio     int
 		want      map[string]string
 	}{
-		{"default threshold", 0, map[string]string{"token": "-", "under": "-", "at": "z", "large": "z", "noise": "-", "noise-1": "-"}},
-		{"threshold 1", 1, map[string]string{"token": "-", "under": "z", "at": "z", "large": "z", "noise": "-", "noise-1": "-"}},
-		{"off", -1, map[string]string{"token": "-", "under": "-", "at": "-", "large": "-", "noise": "-", "noise-1": "-"}},
+		{"default threshold", 0, maxCompressionRatio, map[string]string{"token": "-", "under": "-", "at": "z", "large": "z", "noise": "-", "noise-1": "-"}},
+		{"threshold 1", 1, maxCompressionRatio, map[string]string{"token": "-", "under": "z", "at": "z", "large": "z", "noise": "-", "noise-1": "-"}},
+		{"off", -1, maxCompressionRatio, map[string]string{"token": "-", "under": "-", "at": "-", "large": "-", "noise": "-", "noise-1": "-"}},
+		// One letter repeated, and one short JSON object repeated, shrink
+		// more than 32 times: stored as they are, so a reader with the
+		// default ratio cap accepts them.
+		{"default ratio cap", 0, 0, map[string]string{"token": "-", "under": "-", "at": "-", "large": "-", "noise": "-", "noise-1": "-"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := stNew(t, Config{ValueCompressThreshold: tt.threshold, MaxSize: 16384, MaxChunks: 10,
-				Codec: Options{Serializer: rawSerializer{}}})
+				MaxCompressionRatio: tt.ratio, Codec: Options{Serializer: rawSerializer{}}})
 			s := stLoad(t, e.m, "")
 			for k, v := range vals {
 				if err := s.Set(k, v); err != nil {
@@ -170,7 +175,7 @@ func TestNoRecompression(t *testing.T) {
 }
 
 func TestSessionInflatedSizeCap(t *testing.T) {
-	e := stNew(t, Config{Codec: Options{MaxPayloadSize: 4096}})
+	e := stNew(t, Config{MaxSessionSize: 4096, MaxCompressionRatio: maxCompressionRatio})
 	s := stLoad(t, e.m, "")
 	for _, k := range []string{"a", "b"} {
 		if err := s.Set(k, strings.Repeat("a", 2040)); err != nil {

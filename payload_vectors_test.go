@@ -32,7 +32,8 @@ type payloadVectorFile struct {
 // the error.
 type payloadVector struct {
 	Description string       `json:"description"`
-	MaxPayload  int          `json:"max_payload"`
+	MaxValues   int          `json:"max_values"`
+	MaxRatio    int          `json:"max_ratio"`
 	PayloadHex  string       `json:"payload_hex"`
 	Session     *vectorState `json:"session,omitempty"`
 	Error       string       `json:"error,omitempty"`
@@ -46,6 +47,7 @@ type vectorState struct {
 	Explicit bool          `json:"explicit,omitempty"`
 	Browser  bool          `json:"browser_close,omitempty"`
 	Idle     int64         `json:"idle,omitempty"`
+	NoIdle   bool          `json:"no_idle,omitempty"`
 	Entries  []vectorEntry `json:"entries"`
 }
 
@@ -141,7 +143,8 @@ func (h payloadHead) encode(entries ...pe) []byte {
 // that does not inflate.
 func (h payloadHead) describe(values []string, lazy map[int]string, entries ...pe) *vectorState {
 	st := &vectorState{ID: hex.EncodeToString(vID[:]), Created: h.created, Deadline: h.deadline,
-		Explicit: h.flags&payloadExplicit != 0, Browser: h.flags&payloadBrowser != 0, Idle: int64(h.idle), Entries: []vectorEntry{}}
+		Explicit: h.flags&payloadExplicit != 0, Browser: h.flags&payloadBrowser != 0, Idle: int64(h.idle),
+		NoIdle: h.flags&payloadNoIdle != 0, Entries: []vectorEntry{}}
 	for i, e := range entries {
 		ve := vectorEntry{Compressed: e.method == entryDeflate, Error: lazy[i]}
 		ve.Key, ve.KeyHex = textOrHex([]byte(e.key))
@@ -156,8 +159,8 @@ func (h payloadHead) describe(values []string, lazy map[int]string, entries ...p
 func genPayloadVectors(t testing.TB) payloadVectorFile {
 	var vs []payloadVector
 	add := func(desc string, max int, p []byte, st *vectorState, errName string) {
-		vs = append(vs, payloadVector{Description: desc, MaxPayload: stdcmp.Or(max, DefaultMaxPayloadSize),
-			PayloadHex: hex.EncodeToString(p), Session: st, Error: errName})
+		vs = append(vs, payloadVector{Description: desc, MaxValues: stdcmp.Or(max, DefaultMaxSessionSize),
+			MaxRatio: DefaultMaxCompressionRatio, PayloadHex: hex.EncodeToString(p), Session: st, Error: errName})
 	}
 	// ok adds a payload of plain and compressed entries that decodes.
 	ok := func(desc string, h payloadHead, max int, values []string, entries ...pe) {
@@ -172,7 +175,7 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 	// The package's own encoding of a session.
 	st := vectorSession()
 	st.values.set("cart", cart)
-	own, err := st.appendPayload(nil, DefaultValueCompressThreshold, DefaultMaxPayloadSize)
+	own, err := st.appendPayload(nil, DefaultValueCompressThreshold, DefaultMaxPayloadSize, DefaultMaxCompressionRatio)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,6 +190,8 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 	ok("its own expiry (flag bit 0)", payloadHead{payloadVersion, payloadExplicit, t0, t0 + 3600, 0}, 0, []string{uid}, plainEntry("uid", uid))
 	ok("its own expiry, at browser close, with an idle timeout of 90 s (flags 0x07)", payloadHead{payloadVersion, 0x07, t0, t0 + 3600, 90}, 0,
 		[]string{uid}, plainEntry("uid", uid))
+	ok("its own expiry with no idle timeout at all (flags 0x09)", payloadHead{payloadVersion, 0x09, t0, t0 + 3600, 0}, 0,
+		[]string{uid}, plainEntry("uid", uid))
 	ok("its own idle timeout of 400 days, a uvarint of 4 bytes", payloadHead{payloadVersion, 0x05, t0, t0 + 3600, maxCookieAge}, 0, nil)
 	ok("a cart compressed (as the package writes it), a token and an ID as they are", vHead, 0,
 		[]string{string(cart), csrf, uid}, ownCart, plainEntry("csrf", csrf), plainEntry("uid", uid))
@@ -198,8 +203,17 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 	ok("the empty key, and a key that is not UTF-8", vHead, 0, []string{"1", "2"}, plainEntry("", "1"), plainEntry("\xff\xfe", "2"))
 	ok("a value that is not UTF-8", vHead, 0, []string{"\x00\xff"}, plainEntry("raw", "\x00\xff"))
 	ok("a value of 200 bytes: its length is a uvarint of 2 bytes", vHead, 0, []string{long}, plainEntry("long", long))
-	ok("values that inflate to exactly max_payload (64)", vHead, 64, []string{strings.Repeat("a", 30), strings.Repeat("b", 34)},
+	ok("values that inflate to exactly max_values (64)", vHead, 64, []string{strings.Repeat("a", 30), strings.Repeat("b", 34)},
 		plainEntry("a", strings.Repeat("a", 30)), deflated(t, "b", bytes.Repeat([]byte("b"), 34)))
+	// The shortest run of "r" that DEFLATE stores in exactly a 32nd of its length.
+	var ratioZ []byte
+	for n := 32; ratioZ == nil; n++ {
+		if z := deflate(t, bytes.Repeat([]byte("r"), n)); 32*len(z) == n {
+			ratioZ = z
+		}
+	}
+	ok("a value that inflates to exactly max_ratio (32) times its stored length", vHead, 0,
+		[]string{strings.Repeat("r", 32*len(ratioZ))}, pe{"r", entryDeflate, uint64(32 * len(ratioZ)), ratioZ})
 	ok("times at the limits: 0 and the end of year 9999", payloadHead{payloadVersion, 0, 0, maxUnixTime, 0}, 0, nil)
 
 	// SPEC.md §13.4, step 7: count is at most a third of the bytes after
@@ -227,7 +241,6 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 	lazy("a compressed value that inflates to fewer bytes than it states", deflate(t, bytes.Repeat([]byte("z"), 40)), 41)
 	lazy("a compressed value that inflates to more bytes than it states", deflate(t, bytes.Repeat([]byte("z"), 40)), 39)
 	lazy("a compressed value with a byte after its DEFLATE stream", append(deflate(t, bytes.Repeat([]byte("z"), 40)), 0), 40)
-	lazy("an empty compressed value", []byte{}, 1)
 
 	one := vHead.encode(plainEntry("a", "1"))
 	edit := func(p []byte, f func([]byte) []byte) []byte { return f(bytes.Clone(p)) }
@@ -235,7 +248,9 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 	fail("version 1 (the payload before this one)", edit(one, func(b []byte) []byte { b[0] = 1; return b }), "ErrUnsupportedVersion")
 	fail("version 3, one byte: the version is checked before the length", []byte{3}, "ErrUnsupportedVersion")
 	fail("34 bytes: no count", one[:34], "ErrMalformed")
-	fail("a reserved flag bit", payloadHead{payloadVersion, 0x08, t0, t0, 0}.encode(), "ErrUnsupportedVersion")
+	fail("a reserved flag bit", payloadHead{payloadVersion, 0x41, t0, t0, 0}.encode(), "ErrUnsupportedVersion")
+	fail("flag bit 3 without bit 0", payloadHead{payloadVersion, 0x08, t0, t0, 0}.encode(), "ErrUnsupportedVersion")
+	fail("flag bits 2 and 3 together: an idle timeout and none", payloadHead{payloadVersion, 0x0d, t0, t0, 90}.encode(), "ErrUnsupportedVersion")
 	fail("flag bit 1 without bit 0", payloadHead{payloadVersion, 0x02, t0, t0, 0}.encode(), "ErrUnsupportedVersion")
 	fail("flag bit 2 without bit 0", payloadHead{payloadVersion, 0x04, t0, t0, 90}.encode(), "ErrUnsupportedVersion")
 	fail("a reserved flag bit and created < 0: the flags are checked first", payloadHead{payloadVersion, 0x80, -1, t0, 0}.encode(), "ErrUnsupportedVersion")
@@ -266,19 +281,23 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 	fail("a compressed value not shorter than it states", vHead.encode(pe{"a", entryDeflate, 3, deflate(t, []byte("abc"))}), "ErrMalformed")
 	fail("a byte after the last entry", append(bytes.Clone(one), 0), "ErrMalformed")
 	bomb := deflate(t, bytes.Repeat([]byte("b"), 65))
-	add("values that inflate to over max_payload (64), before any inflation", 64,
+	add("values that inflate to over max_values (64), before any inflation", 64,
 		vHead.encode(plainEntry("a", "1"), pe{"b", entryDeflate, 64, bomb}), nil, "ErrTooLarge")
+	add("a compressed value that states one byte more than max_ratio (32) times its stored length, before any inflation", 0,
+		vHead.encode(pe{"r", entryDeflate, uint64(32*len(ratioZ) + 1), ratioZ}), nil, "ErrTooLarge")
+	add("an empty compressed value: over any ratio", 0,
+		vHead.encode(plainEntry("a", "1"), pe{"z", entryDeflate, 1, []byte{}}), nil, "ErrTooLarge")
 	add("a value that states 2^64-1 bytes", 0, vHead.encode(pe{"b", entryDeflate, 1<<64 - 1, bomb}), nil, "ErrTooLarge")
-	add("over max_payload, and a byte after the last entry: the layout is checked first", 64,
+	add("over max_values, and a byte after the last entry: the layout is checked first", 64,
 		append(vHead.encode(pe{"b", entryDeflate, 65, bomb}), 0), nil, "ErrMalformed")
 
 	return payloadVectorFile{
 		Format:    "cookiesession session payload, version 2 (SPEC.md section 13)",
 		Generator: "go test -run TestPayloadVectorsUpToDate -update",
 		Notes: []string{
-			"Decode the bytes of 'payload_hex' (lowercase hexadecimal) as a session payload with max_payload 'max_payload' (bytes).",
+			"Decode the bytes of 'payload_hex' (lowercase hexadecimal) as a session payload with max_values 'max_values' (bytes) and max_ratio 'max_ratio'.",
 			"If 'error' is present, decoding fails with that error, named by its Go sentinel (SPEC.md sections 9 and 13).",
-			"Otherwise it gives 'session': 'id' in hexadecimal, 'created' and 'deadline' in Unix seconds, 'explicit', 'browser_close' and 'idle' (seconds; absent: none) from the flags, and the entries in order.",
+			"Otherwise it gives 'session': 'id' in hexadecimal, 'created' and 'deadline' in Unix seconds, 'explicit', 'browser_close', 'idle' (seconds; absent: none of its own) and 'no_idle' (flags bit 3: no idle timeout at all) from the flags, and the entries in order.",
 			"An entry's key and value are given as 'key' and 'value', UTF-8 text, when they are valid UTF-8; otherwise as 'key_hex' and 'value_hex'. An absent key or value (with no _hex form) is empty. The value is the one read: inflated if 'compressed'.",
 			"An entry with 'error' decodes, but reading its value fails with that error: a decoder that inflates every value at once fails the whole payload with it.",
 			"An absent boolean means false.",
@@ -295,7 +314,7 @@ func TestPayloadVectorsUpToDate(t *testing.T) {
 // error that reading it gives.
 func describeState(st *state) *vectorState {
 	vs := &vectorState{ID: hex.EncodeToString(st.id[:]), Created: st.created, Deadline: st.deadline,
-		Explicit: st.explicit, Browser: st.browserClose, Idle: st.idle, Entries: []vectorEntry{}}
+		Explicit: st.explicit, Browser: st.browserClose, Idle: st.idle, NoIdle: st.noIdle, Entries: []vectorEntry{}}
 	for i := range st.values {
 		e := &st.values[i]
 		ve := vectorEntry{Compressed: e.z != nil}
@@ -358,7 +377,7 @@ func TestPayloadVectors(t *testing.T) {
 				t.Fatal(err)
 			}
 			var st state
-			err = st.decodePayload(p, v.MaxPayload)
+			err = st.decodePayload(p, v.MaxValues, v.MaxRatio)
 			if v.Error != "" {
 				if err == nil || sentinelName(err) != v.Error {
 					t.Fatalf("decode: error %v, want %s", err, v.Error)
@@ -385,7 +404,7 @@ func vectorSession() state {
 // vectorPayload returns the payload of vectorSession.
 func vectorPayload(t testing.TB) []byte {
 	st := vectorSession()
-	p, err := st.appendPayload(nil, DefaultValueCompressThreshold, DefaultMaxPayloadSize)
+	p, err := st.appendPayload(nil, DefaultValueCompressThreshold, DefaultMaxPayloadSize, DefaultMaxCompressionRatio)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 	keep := st.used // chunk cookies in use after this save
 	sealed := false
 	switch {
-	case len(st.values) == 0 || exp <= now:
+	case len(st.values) == 0 && !st.keepEmpty || exp <= now:
 		keep = 0
 	case m.needsSeal(st, now):
 		buf := getBuf()
@@ -117,7 +117,7 @@ func (m *Manager) seal(buf *[]byte, st *state, now, exp int64) ([]byte, int, err
 	// The payload goes straight into the buffer that is sealed in place.
 	rbuf := getBuf()
 	defer putBuf(rbuf)
-	raw, err := st.appendPayload(append((*rbuf)[:0], make([]byte, sealPrefix)...), m.zmin, m.codec.max)
+	raw, err := st.appendPayload(append((*rbuf)[:0], make([]byte, sealPrefix)...), m.zmin, m.maxSession, m.maxRatio)
 	*rbuf = raw
 	if err != nil {
 		return nil, 0, err

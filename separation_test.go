@@ -28,7 +28,7 @@ var separationCases = []struct{ name, purpose string }{
 func forgedSession(t *testing.T) []byte {
 	st := state{created: t0, deadline: t0 + 3600}
 	st.values.set("user", []byte(`"admin"`))
-	p, err := st.appendPayload(nil, DefaultValueCompressThreshold, DefaultMaxPayloadSize)
+	p, err := st.appendPayload(nil, DefaultValueCompressThreshold, DefaultMaxPayloadSize, DefaultMaxCompressionRatio)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,9 +44,11 @@ type state struct {
 	deadline int64 // Unix seconds: the session's absolute end
 
 	// The session's own expiry, from SetExpiry: it replaces Config's
-	// Lifetime, IdleTimeout and BrowserSession for this session.
+	// Lifetime and BrowserSession for this session, and its IdleTimeout
+	// if idle or noIdle is set.
 	explicit     bool
-	idle         int64 // seconds; 0: none
+	idle         int64 // seconds; 0: Config.IdleTimeout, or none if noIdle
+	noIdle       bool  // no idle timeout, whatever Config says
 	browserClose bool  // no Max-Age
 	values       values
 
@@ -60,6 +62,7 @@ type state struct {
 	carried    uint32 // bit i: the request carried chunk i (any value)
 	legacy     uint32 // bit i: the request carried Migration.Cookies[i]
 	unknownKey bool   // its cookie is under a key this instance lacks: see save
+	keepEmpty  bool   // sealed even when empty: the browser is not to be migrated again
 
 	accessed  bool // a method was called: the response varies by Cookie
 	modified  bool
@@ -416,13 +419,16 @@ func (s *Session) Clear() {
 // Destroy removes every key, and deletes every session cookie, at every
 // chunk index up to Config.MaxChunks, when the response is written. Use it
 // at logout. Values set after Destroy start a new session, with a new ID.
+// With a Config.Migration that loads, the first cookie is not deleted but
+// replaced by an empty session, so that the browser is not migrated again
+// from a legacy cookie that the logout could not delete (see [Migration]).
 func (s *Session) Destroy() {
 	s.lock()
 	now := s.m.nowUnix()
 	s.st.values.clear()
 	s.st.hasID = false
 	s.st.created, s.st.deadline = now, now+s.m.lifetime
-	s.st.explicit, s.st.idle, s.st.browserClose = false, 0, false
+	s.st.explicit, s.st.idle, s.st.browserClose, s.st.noIdle = false, 0, false, false
 	s.st.destroyed = true
 	s.st.fromCookie, s.st.info = false, Info{}
 	s.st.issued, s.st.expires, s.st.oldKey = 0, 0, false

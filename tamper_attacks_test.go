@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -46,26 +47,30 @@ func hdBomb(t testing.TB, payload []byte) []byte {
 	return append(binary.AppendUvarint(bomb, uint64(len(z))), z...)
 }
 
-// hdCompressible returns the cookie of a session, sealed by m, holding a
-// string of size 'a's, which DEFLATE shrinks about a thousandfold.
-func hdCompressible(t testing.TB, m *Manager, size int) string {
+// hdCompressible returns the cookie of a session, sealed by m, holding
+// text under the key "big".
+func hdCompressible(t testing.TB, m *Manager, text string) string {
 	t.Helper()
 	s, _ := m.LoadHeader(context.Background(), "")
 	if err := s.Set("n", 3); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Set("big", strings.Repeat("a", size)); err != nil {
+	if err := s.Set("big", text); err != nil {
 		t.Fatal(err)
 	}
 	lines, err := m.SetCookieHeaders(s)
-	if err != nil || len(lines) != 1 {
+	if err != nil || len(lines) == 0 {
 		t.Fatalf("seal compressible session: %v, %d lines", err, len(lines))
 	}
-	c, err := http.ParseSetCookie(lines[0])
-	if err != nil {
-		t.Fatal(err)
+	var pairs []string
+	for _, l := range lines {
+		c, err := http.ParseSetCookie(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pairs = append(pairs, c.Name+"="+c.Value)
 	}
-	return c.Name + "=" + c.Value
+	return strings.Join(pairs, "; ")
 }
 
 // hdCases returns the matrix rows other than bit flips and truncations.
@@ -91,13 +96,14 @@ func hdCases(t testing.TB, e *hdEnv) []struct {
 		}
 		return kr
 	}
-	big := hdOn(t, e.kr, e.clock, Config{Codec: Options{MaxPayloadSize: 16 << 20}})
+	big := hdOn(t, e.kr, e.clock, Config{MaxSessionSize: 16 << 20, MaxCompressionRatio: maxCompressionRatio, MaxChunks: 10, MaxSize: 40000,
+		Codec: Options{MaxPayloadSize: 16 << 20}})
 	raw := func(version, flags byte, body []byte) string {
 		return "session=" + rawValue{version: version, flags: flags, kind: kindSession, key: testKey(t, 1, 1),
 			iat: t0, exp: t0 + 3600, body: body, name: e.m.names[0]}.seal(t)
 	}
 	st := state{created: t0, deadline: t0 + 3600, values: values{{key: "n", val: []byte("5"), n: 1}}}
-	goodPayload, err := st.appendPayload(nil, DefaultValueCompressThreshold, DefaultMaxPayloadSize)
+	goodPayload, err := st.appendPayload(nil, DefaultValueCompressThreshold, DefaultMaxPayloadSize, DefaultMaxCompressionRatio)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,8 +184,10 @@ func hdCases(t testing.TB, e *hdEnv) []struct {
 		{"authentic chunks behind 1498 wrong candidates each", "session=" + a[0] + "; " +
 			hdRepeat(1498, "session.1="+a[2]) + "session.1=" + a[1] + "; " + hdRepeat(1498, "session.2="+a[1]) + "session.2=" + a[2],
 			md.expect([]string{a[0], a[2], a[1]}), ""},
-		{"control: compressed 32 KiB, under the cap", hdCompressible(t, big.m, 32<<10), nil, "new=false n=3 keys=2"},
-		{"compressed 1 MiB session, over the 64 KiB cap", hdCompressible(t, big.m, 1<<20), ErrTooLarge, ""},
+		{"control: compressed 30 KiB, under the caps", hdCompressible(t, big.m, hdWords(30<<10, 64)), nil, "new=false n=3 keys=2"},
+		{"compressed 1 MiB session, over the caps", hdCompressible(t, big.m, strings.Repeat("a", 1<<20)), ErrTooLarge, ""},
+		{"compressed 65 KiB session, over MaxSessionSize", hdCompressible(t, big.m, hdWords(65<<10, 4)), ErrTooLarge, ""},
+		{"2 KiB of one letter, over MaxCompressionRatio", hdCompressible(t, big.m, strings.Repeat("a", 2<<10)), ErrTooLarge, ""},
 		{"crafted: a value that claims to inflate to 4 MiB", "session=" + hdSealRaw(t, big.m, bomb), ErrTooLarge, ""},
 	}
 }
@@ -303,4 +311,16 @@ func TestTamperTruncation(t *testing.T) {
 			t.Logf("%v", counts)
 		})
 	}
+}
+
+// hdWords returns n bytes of words drawn at random from a vocabulary of
+// vocab (at most 100), which DEFLATE shrinks about as much as session data
+// with 64 (about 5 times), and still under 32 times with 4.
+func hdWords(n, vocab int) string {
+	r := rand.New(rand.NewPCG(7, 7))
+	var b strings.Builder
+	for b.Len() < n {
+		fmt.Fprintf(&b, "item%02d,", r.IntN(vocab))
+	}
+	return b.String()[:n]
 }

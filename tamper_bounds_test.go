@@ -90,7 +90,7 @@ func TestTamperBounds(t *testing.T) {
 	dups += hdRepeat(200, "session.1="+chunks[0][1])
 	big := hdOn(t, e.kr, e.clock, Config{Codec: Options{MaxPayloadSize: 16 << 20}})
 	st := state{created: t0, deadline: t0 + 3600}
-	payload, err := st.appendPayload(nil, DefaultValueCompressThreshold, DefaultMaxPayloadSize)
+	payload, err := st.appendPayload(nil, DefaultValueCompressThreshold, DefaultMaxPayloadSize, DefaultMaxCompressionRatio)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func specEncodePayload(version, flags byte, entries ...specEntryIn) []byte {
 // must load back to the same.
 func FuzzSessionPayload(f *testing.F) {
 	m := hdManager(f, fixedKeyring(f), clock, cs.Config{SaveEveryRequest: true,
-		Codec: cs.Options{MaxPayloadSize: maxPayload, Serializer: bytesSerializer{}}})
+		MaxSessionSize: maxPayload, Codec: cs.Options{MaxPayloadSize: maxPayload, Serializer: bytesSerializer{}}})
 	a800 := bytes.Repeat([]byte("a"), 800)
 	plain := func(k, v string) specEntryIn { return specEntryIn{key: k, value: []byte(v)} }
 	for _, p := range [][]byte{
@@ -96,6 +96,9 @@ func FuzzSessionPayload(f *testing.F) {
 		specEncodePayload(2, 3, plain("a", "1")),
 		append(specEncodePayload(2, 7)[:34], 90, 0),
 		append(specEncodePayload(2, 5)[:34], 0, 0),
+		specEncodePayload(2, 9, plain("a", "1")),
+		append(specEncodePayload(2, 0x0d)[:34], 90, 0),
+		specEncodePayload(2, 8),
 		append(specEncodePayload(2, 0)[:34], 0x80, 0x00),
 		append(specEncodePayload(2, 0, plain("a", "1")), 0),
 		nil,
@@ -106,7 +109,7 @@ func FuzzSessionPayload(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		pt := specPlaintext(fuzzNow.Unix()-60, fuzzNow.Add(time.Hour).Unix(), payload)
 		header := "session=" + specSealKind(primaryID, 0, kindSession, pt, "session")
-		want := specPayload(payload, maxPayload)
+		want := specPayload(payload, maxPayload, cs.DefaultMaxCompressionRatio, fuzzNow.Unix())
 		if len(payload) > maxPayload {
 			want = specSession{err: cs.ErrTooLarge} // the text is too long to open
 		}

@@ -194,8 +194,10 @@ func specUvarint(p []byte) (v uint64, n int, ok bool) {
 }
 
 // specPayload decodes a session payload in the order of checks of SPEC.md
-// §13, with max as max_payload.
-func specPayload(p []byte, max int) specSession {
+// §13.4, with max as max_values and ratio as max_ratio, then runs the
+// checks of §13.5 against the default configuration (Lifetime 14 days, no
+// idle timeout, no created_after, skew 10 s) at now.
+func specPayload(p []byte, max, ratio int, now int64) specSession {
 	bad := specSession{err: cs.ErrMalformed}
 	switch {
 	case len(p) == 0:
@@ -204,7 +206,7 @@ func specPayload(p []byte, max int) specSession {
 		return specSession{err: cs.ErrUnsupportedVersion}
 	case len(p) < 35:
 		return bad
-	case p[33]&0xf8 != 0, p[33]&0x01 == 0 && p[33] != 0:
+	case p[33]&0xf0 != 0, p[33]&0x01 == 0 && p[33] != 0, p[33]&0x0c == 0x0c:
 		return specSession{err: cs.ErrUnsupportedVersion}
 	}
 	var s specSession
@@ -267,6 +269,8 @@ func specPayload(p []byte, max int) specSession {
 			inflated = vlen
 		} else if vlen >= inflated {
 			return bad
+		} else if inflated/uint64(ratio) > vlen || inflated/uint64(ratio) == vlen && inflated%uint64(ratio) != 0 {
+			return specSession{err: cs.ErrTooLarge} // over max_ratio times its stored length
 		}
 		total = min(total+min(inflated, 1<<40), 1<<50)
 		e.inflated = inflated
@@ -278,6 +282,10 @@ func specPayload(p []byte, max int) specSession {
 	}
 	if total > uint64(max) {
 		return specSession{err: cs.ErrTooLarge}
+	}
+	// §13.5: without a policy of its own, the configured Lifetime.
+	if p[33]&0x01 == 0 && now >= created+14*86400+10 {
+		return specSession{err: cs.ErrExpired}
 	}
 	for i := range s.entries {
 		e := &s.entries[i]

@@ -84,7 +84,8 @@ func NewDjango(c DjangoConfig) (*Django, error) {
 func (d *Django) Cookie() string { return d.cookie }
 
 // Load is a cookiesession Migration.Load: it copies the keys of r's Django
-// session into s, each as its JSON value. It returns nil, having set
+// session into s, each as its JSON value, and ends s when the Django
+// session would have ended ([Django.Expires]). It returns nil, having set
 // nothing, if r has no Django cookie.
 func (d *Django) Load(r *http.Request, s *cookiesession.Session) error {
 	c, err := r.Cookie(d.cookie)
@@ -101,7 +102,16 @@ func (d *Django) Load(r *http.Request, s *cookiesession.Session) error {
 			return err
 		}
 	}
-	return nil
+	return keepExpiry(s, d.Expires(c.Value), d.now())
+}
+
+// Expires returns when the session of a value that Verify accepted ends:
+// MaxAge after it was signed, as Django checks it.
+func (d *Django) Expires(value string) time.Time {
+	signed, _, _ := cut(value)
+	_, stamp, _ := cut(signed)
+	ts, _ := base62(stamp)
+	return time.Unix(ts, 0).Add(d.maxAge)
 }
 
 // Verify checks a signed-cookie session value and returns its keys, each

@@ -3,6 +3,8 @@ package legacy
 import (
 	"errors"
 	"time"
+
+	"github.com/cookiesession/cookiesession"
 )
 
 // The errors the readers return, wrapped with the format and the reason;
@@ -37,6 +39,18 @@ var (
 // browser keeps at most 4096 bytes of a cookie's name and value, and
 // gorilla/securecookie refuses longer values too.
 const MaxValueLen = 4096
+
+// keepExpiry ends s at end, the legacy session's own end, with
+// Session.SetExpiry: a Deadline and no idle timeout of its own, so that
+// Config.IdleTimeout still applies. cookiesession caps it at
+// Config.Lifetime from the migration; an end over 400 days away, more
+// than SetExpiry takes, is left to that cap.
+func keepExpiry(s *cookiesession.Session, end, now time.Time) error {
+	if end.After(now.Add(400 * 24 * time.Hour)) {
+		return nil
+	}
+	return s.SetExpiry(cookiesession.Expiry{Deadline: end})
+}
 
 // clock returns now, or time.Now if now is nil.
 func clock(now func() time.Time) func() time.Time {

@@ -113,8 +113,9 @@ func NewGorilla(c GorillaConfig) (*Gorilla, error) {
 func (g *Gorilla) Cookie() string { return g.cookie }
 
 // Load is a cookiesession Migration.Load: it copies r's gorilla
-// session.Values into s. It returns nil, having set nothing, if r has no
-// gorilla cookie.
+// session.Values into s, and ends s when the gorilla session would have
+// ended ([Gorilla.Expires]). It returns nil, having set nothing, if r has
+// no gorilla cookie.
 func (g *Gorilla) Load(r *http.Request, s *cookiesession.Session) error {
 	c, err := r.Cookie(g.cookie)
 	if err != nil {
@@ -129,7 +130,16 @@ func (g *Gorilla) Load(r *http.Request, s *cookiesession.Session) error {
 			return err
 		}
 	}
-	return nil
+	return keepExpiry(s, g.Expires(c.Value), g.now())
+}
+
+// Expires returns when the session of a value that Decode accepted ends:
+// MaxAge after its timestamp, as securecookie checks it.
+func (g *Gorilla) Expires(value string) time.Time {
+	b, _ := base64.URLEncoding.DecodeString(value)
+	date, _, _ := bytes.Cut(b, []byte("|"))
+	ts, _ := strconv.ParseInt(string(date), 10, 64)
+	return time.Unix(ts, 0).Add(g.maxAge)
 }
 
 // Decode checks the value of g's cookie and returns its session.Values. A

@@ -81,13 +81,8 @@ func (j *JWT) Load(r *http.Request, s *cookiesession.Session) error {
 			return err
 		}
 	}
-	if exp.Before(s.Expiry()) {
-		// The session ends when the token would have (to the second).
-		if err := s.SetExpiry(cookiesession.Expiry{Deadline: exp}); err != nil {
-			return err
-		}
-	}
-	return nil
+	// The session ends when the token would have (to the second).
+	return keepExpiry(s, exp, j.now())
 }
 
 // Verify checks token and returns its claims, with numbers as json.Number,

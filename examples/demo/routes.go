@@ -138,11 +138,14 @@ func newHandler(m *cookiesession.Manager) http.Handler {
 			fail(w, err)
 			return
 		}
-		// Remember me: 30 days, whatever the browser does. Otherwise the
-		// login ends when the browser closes.
+		// Remember me: 30 days, whatever the browser does, and however long
+		// the visitor stays away: an idle timeout (Config.IdleTimeout, if
+		// one is set) is turned off explicitly. Otherwise the login ends
+		// when the browser closes, or after Config.IdleTimeout without a
+		// request, whichever comes first.
 		exp := cookiesession.Expiry{BrowserClose: true}
 		if r.FormValue("remember") == "1" {
-			exp = cookiesession.Expiry{Lifetime: rememberFor}
+			exp = cookiesession.Expiry{Lifetime: rememberFor, NoIdleTimeout: true}
 		}
 		if err := s.SetExpiry(exp); err != nil {
 			fail(w, err)
