@@ -190,6 +190,9 @@ type Config struct {
 	// saves and for changes made after the header; Warn for the rest (other
 	// rejected cookies, a renewal that no longer fits and keeps its cookie, a
 	// session first used after the header, a value GetOr could not decode).
+	// The default log record carries the request's method and path, each
+	// cut to its first 128 bytes with its full length noted, so a hostile
+	// request cannot make a large record.
 	ErrorHook func(r *http.Request, err error)
 	// SaveFailed writes the response when the middleware cannot save a
 	// session, as when it is over MaxSize. Nothing of the handler's
