@@ -116,7 +116,11 @@ type Config struct {
 	// over it fails with ErrTooLarge, and a request's session cookies over
 	// it are not opened (ErrTooLarge), so that a hostile header costs no
 	// more than a real session (SPEC.md §14.2): lowering MaxSize or
-	// MaxChunks ends the sessions that no longer fit. At least 512.
+	// MaxChunks ends the sessions that no longer fit, and so does an
+	// instance with a smaller MaxSize than the one that wrote them. Such
+	// cookies are not deleted, though, unless a new session is written in
+	// their place, so a rollout that raises MaxSize, or its rollback, logs
+	// no one out for good. At least 512.
 	// Default: DefaultMaxSize (6144 bytes).
 	MaxSize int
 

@@ -41,6 +41,7 @@ const (
 type cookieLayout struct {
 	names     []string // chunk cookie names: Name, Name.1, ... up to maxChunksLimit
 	attrs     string   // attributes after the value, less Max-Age
+	secure    bool     // attrs has Secure
 	maxChunks int
 	maxSize   int
 }
@@ -62,7 +63,7 @@ func newCookieLayout(spec cookieSpec) (cookieLayout, error) {
 	if err != nil {
 		return cookieLayout{}, err
 	}
-	l := cookieLayout{attrs: attrs, maxChunks: spec.maxChunks, maxSize: spec.maxSize}
+	l := cookieLayout{attrs: attrs, secure: !spec.insecure, maxChunks: spec.maxChunks, maxSize: spec.maxSize}
 	// Names up to the hard limit, so that chunks left by a larger MaxChunks
 	// are still recognized and deleted.
 	for i := range maxChunksLimit {
@@ -326,7 +327,7 @@ func (l *cookieLayout) scanPair(j *jar, name, value string) {
 	case j.n[i] >= maxCandidates:
 	case len(name)+1+len(value) > l.maxSize:
 		if i == 0 && j.dropped == nil {
-			j.dropped = ErrTooLarge
+			j.dropped = errOverBudget
 		}
 	case !chunkValue(value, i):
 		if i == 0 && j.dropped == nil {
@@ -371,7 +372,13 @@ var isBase64URL = func() (t [256]bool) {
 	return t
 }()
 
-// checkJoined returns ErrTooLarge if the chunks of a session of n cookies,
+// errOverBudget wraps ErrTooLarge for session cookies longer than this
+// instance's MaxSize lets a writer make. Another instance, with a larger
+// MaxSize, may have written them (a rollout, or its rollback), so such a
+// cookie is not deleted unless a new session takes its place (see save).
+var errOverBudget = fmt.Errorf("%w for this instance's MaxSize", ErrTooLarge)
+
+// checkJoined returns errOverBudget if the chunks of a session of n cookies,
 // joined, make a text of size characters that no writer under this layout
 // produces: it would be over MaxSize once the cookie names, the "="s and
 // the count prefix are added (SPEC.md §14.1, Budget). It runs before the
@@ -387,7 +394,7 @@ func (l *cookieLayout) checkJoined(n, size int) error {
 		room -= len(l.names[i]) + 1
 	}
 	if size > room {
-		return fmt.Errorf("%w: %d session cookies hold %d characters, over the %d that MaxSize %d leaves", ErrTooLarge, n, size, max(room, 0), l.maxSize)
+		return fmt.Errorf("%w: %d session cookies hold %d characters, over the %d that MaxSize %d leaves", errOverBudget, n, size, max(room, 0), l.maxSize)
 	}
 	return nil
 }

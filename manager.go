@@ -236,6 +236,7 @@ func (m *Manager) loadJar(ctx context.Context, st *state, j *jar) error {
 	m.freshAt(st, now)
 	if j.n[0] == 0 {
 		if j.dropped != nil {
+			st.keepCookie = errors.Is(j.dropped, errOverBudget)
 			return fmt.Errorf("%w: no value of cookie %q can be a session cookie", j.dropped, m.names[0])
 		}
 		if j.carried != 0 {
@@ -247,7 +248,7 @@ func (m *Manager) loadJar(ctx context.Context, st *state, j *jar) error {
 	// within MaxSessionSize and MaxCompressionRatio (nothing inflated).
 	var loaded state
 	if err := m.open(j, now, &loaded); err != nil {
-		st.unknownKey = errors.Is(err, ErrUnknownKey)
+		st.keepCookie = errors.Is(err, ErrUnknownKey) || errors.Is(err, errOverBudget)
 		return err
 	}
 	loaded.carried = j.carried

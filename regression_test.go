@@ -203,6 +203,47 @@ func TestRegressionRenewalOverBudgetKeepsCookie(t *testing.T) {
 }
 
 // Changes made by Validate are not changes after the header.
+// A session written by an instance with a larger MaxSize (a rollout that
+// raises it, or its rollback) is not read by one with the default, but its
+// cookies stay: a read-only request gets a fresh session and the hook
+// hears, and the next request to the larger instance still opens it. Only
+// a new session written in its place replaces them.
+func TestRegressionSmallerMaxSizeKeepsCookie(t *testing.T) {
+	e := rgNew(t)
+	large := e.manager(t, Config{MaxSize: 8192, ValueCompressThreshold: -1})
+	cookie := rgCookie(t, large, map[string]any{"cart": rgHex(5200)})
+	if n := strings.Count(cookie, "="); n != 2 {
+		t.Fatalf("the session takes %d cookies, want 2: %.80s", n, cookie)
+	}
+	small := e.manager(t, Config{})
+	read := small.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, FromContext(r.Context()).Has("cart"))
+	}))
+	rec := rgServe(read, cookie)
+	if rec.Code != http.StatusOK || rec.Body.String() != "false" {
+		t.Fatalf("status %d, body %q; want 200 and a fresh session", rec.Code, rec.Body.String())
+	}
+	if sc := rec.Header().Values("Set-Cookie"); len(sc) != 0 {
+		t.Fatalf("a read-only request deleted the larger instance's cookies: %q", sc)
+	}
+	if errs := e.hooked(); len(errs) != 1 || !errors.Is(errs[0], ErrTooLarge) {
+		t.Fatalf("ErrorHook got %v, want one ErrTooLarge", errs)
+	}
+	// Back on the larger instance, the session is there.
+	s, err := large.LoadHeader(t.Context(), cookie)
+	if err != nil || !s.Has("cart") {
+		t.Fatalf("the larger instance no longer opens the session: %v", err)
+	}
+	// A session written in its place replaces both cookies.
+	write := small.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		FromContext(r.Context()).Set("n", 1)
+	}))
+	lines := rgServe(write, cookie).Header().Values("Set-Cookie")
+	if len(lines) != 2 || !slicesContainPrefix(lines, "session.1=;") {
+		t.Fatalf("a new session did not replace the old cookies: %q", lines)
+	}
+}
+
 func TestRegressionValidateChangeNotLate(t *testing.T) {
 	e := rgNew(t)
 	cookie := rgCookie(t, e.manager(t, Config{}), map[string]any{"a": 1})

@@ -70,11 +70,13 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 	switch {
 	case st.destroyed:
 		del |= 1<<m.maxChunks - 1
-	case st.unknownKey && !sealed:
-		// The cookie is under a key this instance does not hold: a key
-		// file read mid-write, or an instance that lags a rotation. It
-		// may open again on the next request, or on another instance:
-		// only a new session written in its place, or Destroy, ends it.
+	case st.keepCookie && !sealed:
+		// The cookie is under a key this instance does not hold (a key
+		// file read mid-write, an instance that lags a rotation), or over
+		// this instance's MaxSize (a rollout that raises it, or its
+		// rollback). It may open again on the next request, or on another
+		// instance: only a new session written in its place, or Destroy,
+		// ends it.
 		del = 0
 	}
 	// Highest index first, so that the first cookie's deletion comes last:
@@ -89,10 +91,10 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 		st.issued, st.expires, st.oldKey = now, exp, false
 	}
 	if sealed || st.destroyed {
-		st.unknownKey = false
+		st.keepCookie = false
 	}
 	st.used = keep
-	if !st.unknownKey {
+	if !st.keepCookie {
 		st.carried = 1<<keep - 1
 	}
 	st.modified, st.destroyed = false, false

@@ -61,7 +61,7 @@ type state struct {
 	used       int    // how many chunk cookies the session occupied
 	carried    uint32 // bit i: the request carried chunk i (any value)
 	legacy     uint32 // bit i: the request carried Migration.Cookies[i]
-	unknownKey bool   // its cookie is under a key this instance lacks: see save
+	keepCookie bool   // its cookie failed for a reason that may pass (a key this instance lacks, over its budget): see save
 	keepEmpty  bool   // sealed even when empty: the browser is not to be migrated again
 
 	accessed  bool // a method was called: the response varies by Cookie
