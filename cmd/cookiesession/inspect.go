@@ -36,7 +36,9 @@ func inspect(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fu
 	// -json as an object on stdout too.
 	failOpen := func(code, format string, a ...any) int {
 		if *asJSON {
-			writeJSON(stdout, inspectFailure{Error: code, Message: fmt.Sprintf(format, a...)})
+			if err := writeJSON(stdout, inspectFailure{Error: code, Message: fmt.Sprintf(format, a...)}); err != nil {
+				fmt.Fprintf(stderr, "cookiesession %s: writing the report: %v\n", cmd, err)
+			}
 		}
 		return fail(stderr, cmd, exitFail, format, a...)
 	}
@@ -82,8 +84,11 @@ func inspect(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fu
 	m, err := cookiesession.New(kr, cookiesession.Config{
 		Name:      *name,
 		MaxChunks: *maxChunks,
-		Now:       clock,
-		Codec:     cookiesession.Options{Purpose: *purpose},
+		// Any session that many cookies can hold, whatever the
+		// application's MaxSize: a browser keeps 4096 bytes a cookie.
+		MaxSize: *maxChunks * 4096,
+		Now:     clock,
+		Codec:   cookiesession.Options{Purpose: *purpose},
 	})
 	if err != nil {
 		return fail(stderr, cmd, exitUsage, "%v", err)

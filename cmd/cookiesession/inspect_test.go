@@ -133,6 +133,16 @@ func TestInspect(t *testing.T) {
 	if len(two.setCookies) != 2 {
 		t.Fatalf("the large session takes %d cookies, want 2", len(two.setCookies))
 	}
+	// An application with a larger MaxSize writes a session of 3 cookies
+	// over the default 6144 bytes: inspect reads any session MaxChunks
+	// cookies can hold.
+	huge := make([]byte, 6000)
+	rand.Read(huge)
+	hugeText := base64.RawURLEncoding.EncodeToString(huge)
+	three := seal(t, kr, cookiesession.Config{MaxSize: 12000}, at, map[string]any{"blob": hugeText})
+	if len(three.setCookies) != 3 || len(three.header) <= cookiesession.DefaultMaxSize {
+		t.Fatalf("the larger session takes %d cookies, %d bytes; want 3, over %d", len(three.setCookies), len(three.header), cookiesession.DefaultMaxSize)
+	}
 	named := seal(t, kr, cookiesession.Config{Name: "__Host-sid", Codec: cookiesession.Options{Purpose: "admin"}}, at, small)
 	older := seal(t, keyringWith(t, idDecrypt), cookiesession.Config{}, at, small)
 	empty := seal(t, kr, cookiesession.Config{}, at, map[string]any{"k": nil})
@@ -174,6 +184,8 @@ func TestInspect(t *testing.T) {
 		{"chunked, Set-Cookie lines on stdin", env, nil,
 			"Set-Cookie: " + strings.Join(two.setCookies, "\nSet-Cookie: ") + "\n", fields(two, primary, 2, "no"),
 			"{\n  \"blob\": \"" + bigText + "\"\n}\n"},
+		{"over the default MaxSize", env, nil, three.header + "\n", fields(three, primary, 3, "no"),
+			"{\n  \"blob\": \"" + hugeText + "\"\n}\n"},
 		{"name and purpose", env, []string{"-name", "__Host-sid", "-purpose", "admin", named.value()}, "",
 			fields(named, primary, 1, "no"), smallJSON},
 		{"decrypt-only key", env, []string{older.header}, "",
