@@ -14,6 +14,11 @@ import (
 // a loopback address: browsers drop such cookies, so every session there is
 // lost without a trace. Config.ErrorHook receives it once per process (see
 // [Manager.Middleware]); the response goes out as usual.
+//
+// httptest.NewRequest makes exactly such a request (plain HTTP to
+// example.com), so in an application's tests the first response that sets
+// a cookie may report it: give test requests an https:// URL, or set
+// Config.Insecure in tests that use plain HTTP on purpose.
 var ErrPlainHTTP = errors.New("cookiesession: Secure cookies over plain HTTP")
 
 // plainHTTPWarned is set once ErrPlainHTTP has been reported: it is
@@ -26,15 +31,15 @@ var plainHTTPWarned atomic.Bool
 // cookies, and checks the cheapest facts first, so that a request over
 // TLS, and every request after the report, costs one or two loads.
 func (m *Manager) warnPlainHTTP(r *http.Request) {
-	if r.TLS != nil || plainHTTPWarned.Load() || !strings.Contains(m.attrs, "; Secure") ||
+	if r.TLS != nil || plainHTTPWarned.Load() || !m.secure ||
 		forwardedHTTPS(r.Header) || secureHost(r.Host) || plainHTTPWarned.Swap(true) {
 		return
 	}
 	m.hook(r, fmt.Errorf("%w: the response sets Secure cookies, but the request came over plain HTTP "+
-		"(no TLS, no X-Forwarded-Proto: https) to host %.64q, which is not localhost or a loopback address, "+
+		"(no TLS, no X-Forwarded-Proto: https) to host %s, which is not localhost or a loopback address, "+
 		"so browsers drop the cookies and every session is lost. Terminate TLS in front of the server "+
 		"(a proxy that terminates it should send X-Forwarded-Proto: https), or, for plain-HTTP development "+
-		"only, set Config.Insecure. Reported once per process", ErrPlainHTTP, r.Host))
+		"only, set Config.Insecure. Reported once per process", ErrPlainHTTP, quoteFew(r.Host)))
 }
 
 // forwardedHTTPS reports whether a proxy in front said that the client's
