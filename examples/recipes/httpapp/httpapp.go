@@ -55,9 +55,13 @@ func NewHandler(login, prefs *cookiesession.Manager) http.Handler {
 			http.Error(w, "bad session", http.StatusInternalServerError)
 			return
 		}
+		// The theme is the visitor's own text: never let it be sniffed
+		// as HTML.
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "Theme: %s.\n", theme)
 	})
 	mux.HandleFunc("GET /theme", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "Theme: %s.\n", cookiesession.GetOr(prefs.FromContext(r.Context()), "theme", "default"))
 	})
 	return http.NewCrossOriginProtection().Handler(prefs.Middleware(login.Middleware(mux)))
