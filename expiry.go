@@ -161,5 +161,5 @@ func (m *Manager) renewalDue(st *state, now int64) bool {
 
 // needsSeal reports whether saving st now writes a new sealed value.
 func (m *Manager) needsSeal(st *state, now int64) bool {
-	return len(st.values) > 0 && (st.modified || st.oldKey || m.saveEvery || m.renewalDue(st, now))
+	return !st.empty() && (st.modified || st.oldKey || st.rechecked || m.saveEvery || m.renewalDue(st, now))
 }

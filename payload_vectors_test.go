@@ -46,6 +46,9 @@ type vectorState struct {
 	Explicit bool          `json:"explicit,omitempty"`
 	Browser  bool          `json:"browser_close,omitempty"`
 	Idle     int64         `json:"idle,omitempty"`
+	Subject  string        `json:"subject,omitempty"`
+	Login    int64         `json:"login_ns,omitempty"`
+	Checked  int64         `json:"checked_ns,omitempty"`
 	Entries  []vectorEntry `json:"entries"`
 }
 
@@ -114,7 +117,11 @@ var vID = func() (id [16]byte) {
 
 // encode writes a payload field by field from SPEC.md §13, checking
 // nothing, so that it can write what the package never would.
-func (h payloadHead) encode(entries ...pe) []byte {
+func (h payloadHead) encode(entries ...pe) []byte { return h.encodeWith(nil, entries...) }
+
+// encodeWith is encode with the fields that follow the idle timeout (the
+// subject's, SPEC.md §13.2) given as bytes.
+func (h payloadHead) encodeWith(extra []byte, entries ...pe) []byte {
 	p := append([]byte{h.version}, vID[:]...)
 	p = binary.BigEndian.AppendUint64(p, uint64(h.created))
 	p = binary.BigEndian.AppendUint64(p, uint64(h.deadline))
@@ -122,6 +129,7 @@ func (h payloadHead) encode(entries ...pe) []byte {
 	if h.flags&payloadIdle != 0 {
 		p = binary.AppendUvarint(p, h.idle)
 	}
+	p = append(p, extra...)
 	p = binary.AppendUvarint(p, uint64(len(entries)))
 	for _, e := range entries {
 		p = binary.AppendUvarint(p, uint64(len(e.key)))
@@ -202,6 +210,8 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 		plainEntry("a", strings.Repeat("a", 30)), deflated(t, "b", bytes.Repeat([]byte("b"), 34)))
 	ok("times at the limits: 0 and the end of year 9999", payloadHead{payloadVersion, 0, 0, maxUnixTime, 0}, 0, nil)
 
+	addSubjectVectors(t, add, fail)
+
 	// Compressed values are checked when read: the payload decodes, and
 	// reading the value fails.
 	lazy := func(desc string, z []byte, inflated uint64) {
@@ -280,7 +290,8 @@ func TestPayloadVectorsUpToDate(t *testing.T) {
 // error that reading it gives.
 func describeState(st *state) *vectorState {
 	vs := &vectorState{ID: hex.EncodeToString(st.id[:]), Created: st.created, Deadline: st.deadline,
-		Explicit: st.explicit, Browser: st.browserClose, Idle: st.idle, Entries: []vectorEntry{}}
+		Explicit: st.explicit, Browser: st.browserClose, Idle: st.idle,
+		Subject: st.subject, Login: st.login, Checked: st.checked, Entries: []vectorEntry{}}
 	for i := range st.values {
 		e := &st.values[i]
 		ve := vectorEntry{Compressed: e.z != nil}

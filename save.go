@@ -15,7 +15,7 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 	keep := st.used // chunk cookies in use after this save
 	sealed := false
 	switch {
-	case len(st.values) == 0 || exp <= now:
+	case st.empty() || exp <= now:
 		keep = 0
 	case m.needsSeal(st, now):
 		buf := getBuf()
@@ -51,7 +51,7 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 		st.issued, st.expires, st.oldKey = now, exp, false
 	}
 	st.used, st.carried = keep, 1<<keep-1
-	st.modified, st.destroyed = false, false
+	st.modified, st.destroyed, st.rechecked = false, false, false
 	return lines, kept
 }
 
