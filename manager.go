@@ -21,7 +21,7 @@ type Manager struct {
 	saveEvery    bool
 	zmin         int // ValueCompressThreshold; math.MaxInt: never compress
 	validate     func(context.Context, *Session) error
-	migration    *migration // nil: none
+	migration    *migration  // nil: none
 	revocation   *revocation // nil: off
 	hook         func(*http.Request, error)
 	saveFailed   func(http.ResponseWriter, *http.Request, error)
