@@ -222,7 +222,7 @@ func (m *Manager) loadJar(ctx context.Context, st *state, j *jar) error {
 	ok, err := m.checkRevocation(ctx, &loaded)
 	if !ok {
 		if errors.Is(err, ErrRevocationUnavailable) {
-			st.carried = 0 // fail closed: a passing fault keeps the cookie
+			st.held = true // fail closed: a passing fault keeps the cookie
 		}
 		return err
 	}

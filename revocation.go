@@ -37,10 +37,12 @@ type Revocation struct {
 	// FailOpen accepts a session whose check is due when the store cannot
 	// be reached: the error, wrapping ErrRevocationUnavailable, goes to
 	// Config.ErrorHook, and the next request checks again. Without it
-	// (fail closed) such a request gets a fresh, empty session, but its
-	// cookie is kept, so the session comes back once the store does.
-	// Default: false, fail closed: a store outage never lets a revoked
-	// session in.
+	// (fail closed) such a request gets a fresh, empty session, and the
+	// hook hears of it too, but its cookie is kept: changes to that fresh
+	// session are not saved unless the handler logs in
+	// ([Session.SetSubject]) or destroys it, so the session comes back
+	// once the store does. Default: false, fail closed: a store outage
+	// never lets a revoked session in.
 	FailOpen bool
 	// Timeout is the longest a check, or a revocation, may wait for the
 	// store, on top of the request's own deadline. Default:

@@ -86,9 +86,7 @@ func (e *rvEnv) app(w http.ResponseWriter, r *http.Request) {
 		s.Set("n", 0)
 	case "/visit":
 		n := GetOr(s, "n", 0) + 1
-		if s.Subject() != "" {
-			s.Set("n", n)
-		}
+		s.Set("n", n)
 		fmt.Fprintf(w, "%s %d", s.Subject(), n)
 	case "/logout":
 		if err := s.Revoke(r.Context()); err != nil {
@@ -218,9 +216,6 @@ func TestRevokeWithinBound(t *testing.T) {
 			if !errorsAre(e.heard(), ErrRevoked) {
 				t.Fatal("the hook did not hear ErrRevoked alone")
 			}
-			if len(thief.jar) != 0 {
-				t.Fatalf("the revoked copy's cookies were not deleted: %v", thief.jar)
-			}
 		})
 	}
 }
@@ -330,6 +325,7 @@ func TestRevocationFailurePolicy(t *testing.T) {
 			e.store.down.Store(true)
 			e.at(20 * time.Second) // both checks are due
 			checks := e.store.checks.Load()
+			userJar := maps.Clone(user.jar)
 			var bodies []string
 			for range 2 {
 				for _, b := range []*browser{user, thief} {
@@ -350,8 +346,8 @@ func TestRevocationFailurePolicy(t *testing.T) {
 			if !errorsAre(e.heard(), ErrRevocationUnavailable) {
 				t.Fatal("the hook did not hear ErrRevocationUnavailable alone")
 			}
-			if len(user.jar) == 0 || len(thief.jar) == 0 {
-				t.Fatal("a passing fault deleted a cookie")
+			if !open && !maps.Equal(userJar, user.jar) {
+				t.Fatal("failing closed, the fresh session's changes replaced the cookie")
 			}
 			e.store.down.Store(false)
 			e.at(21 * time.Second)

@@ -9,6 +9,9 @@ import (
 // chunks it no longer uses; on success, st counts as saved. A keptError
 // comes with lines that are still to be sent.
 func (m *Manager) save(st *state, now int64) ([]string, error) {
+	if st.held && st.subject == "" && !st.destroyed {
+		return nil, nil // the cookie waits for the revocation store (revocation.go)
+	}
 	var lines []string
 	var kept error
 	exp := m.sealExpiry(st, now)

@@ -55,6 +55,7 @@ type state struct {
 	login     int64  // Unix nanoseconds: when the subject was set
 	checked   int64  // Unix nanoseconds: the last revocation check it passed; 0: none
 	rechecked bool   // checked moved in this request: seal again
+	held      bool   // fresh because the revocation store failed: keep the cookie
 
 	// What the request carried.
 	fromCookie bool   // the session came from an authentic cookie
