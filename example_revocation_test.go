@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net/http"
 	"sync"
 	"time"
 
@@ -146,4 +147,55 @@ func ExampleSession_Revoke() {
 	// phone: "", cookiesession: session revoked: with every session of its subject
 	// tablet: "", cookiesession: session revoked: with every session of its subject
 	// new login: "bob", <nil>
+}
+
+// The README's revocation setup: the in-memory store here; in a fleet,
+// store, err := redisstore.New(rdb, redisstore.Options{}), from the
+// redisstore module.
+func ExampleRevocation() {
+	kr, err := cookiesession.ParseKeyring(exampleKeys)
+	if err != nil {
+		log.Fatal(err)
+	}
+	store := cookiesession.NewMemoryRevocationStore(nil)
+	checkPassword := func(r *http.Request) (string, bool) { return r.FormValue("user"), true }
+	// readme:begin
+	m, err := cookiesession.New(kr, cookiesession.Config{
+		Revocation: cookiesession.Revocation{Store: store, Bound: time.Minute},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		userID, ok := checkPassword(r)
+		if !ok {
+			http.Error(w, "Wrong user or password.", http.StatusForbidden)
+			return
+		}
+		s := cookiesession.FromContext(r.Context())
+		s.Renew()            // a new ID for the login
+		s.SetSubject(userID) // whose session it is: sealed in the cookie
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		// This cookie, and every copy of it, within the bound.
+		if err := cookiesession.FromContext(r.Context()).Revoke(r.Context()); err != nil {
+			log.Print(err) // the cookie is deleted all the same
+		}
+	})
+	mux.HandleFunc("POST /logout-everywhere", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		if s.Subject() == "" {
+			http.Error(w, "Not logged in.", http.StatusForbidden)
+			return
+		}
+		if err := m.RevokeSubject(r.Context(), s.Subject()); err != nil {
+			http.Error(w, "Try again.", http.StatusServiceUnavailable)
+			return
+		}
+		s.Destroy()
+	})
+	handler := m.Middleware(mux)
+	// readme:end
+	_ = handler
 }

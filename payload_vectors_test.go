@@ -273,7 +273,7 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 		Notes: []string{
 			"Decode the bytes of 'payload_hex' (lowercase hexadecimal) as a session payload with max_payload 'max_payload' (bytes).",
 			"If 'error' is present, decoding fails with that error, named by its Go sentinel (SPEC.md sections 9 and 13).",
-			"Otherwise it gives 'session': 'id' in hexadecimal, 'created' and 'deadline' in Unix seconds, 'explicit', 'browser_close' and 'idle' (seconds; absent: none) from the flags, and the entries in order.",
+			"Otherwise it gives 'session': 'id' in hexadecimal, 'created' and 'deadline' in Unix seconds, 'explicit', 'browser_close' and 'idle' (seconds; absent: none) from the flags, 'subject', 'login_ns' and 'checked_ns' (Unix nanoseconds; flags bits 4 and 5; absent: none), and the entries in order.",
 			"An entry's key and value are given as 'key' and 'value', UTF-8 text, when they are valid UTF-8; otherwise as 'key_hex' and 'value_hex'. An absent key or value (with no _hex form) is empty. The value is the one read: inflated if 'compressed'.",
 			"An entry with 'error' decodes, but reading its value fails with that error: a decoder that inflates every value at once fails the whole payload with it.",
 			"An absent boolean means false.",
