@@ -80,7 +80,7 @@ func (e *rvEnv) app(w http.ResponseWriter, r *http.Request) {
 	case "/login":
 		s.Renew()
 		if err := s.SetSubject(r.FormValue("user")); err != nil {
-			http.Error(w, err.Error(), 400)
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		s.Set("n", 0)
@@ -90,11 +90,11 @@ func (e *rvEnv) app(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "%s %d", s.Subject(), n)
 	case "/logout":
 		if err := s.Revoke(r.Context()); err != nil {
-			http.Error(w, err.Error(), 503)
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		}
 	case "/everywhere":
 		if err := e.m.RevokeSubject(r.Context(), s.Subject()); err != nil {
-			http.Error(w, err.Error(), 503)
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		s.Destroy()
@@ -105,7 +105,7 @@ func (e *rvEnv) app(w http.ResponseWriter, r *http.Request) {
 		old := s.ID()
 		s.Renew()
 		if err := e.store.RevokeSession(r.Context(), old, time.Hour); err != nil {
-			http.Error(w, err.Error(), 503)
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		}
 	}
 }
