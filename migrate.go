@@ -194,6 +194,9 @@ func (m *Manager) migrate(ctx context.Context, r *http.Request, st *state, lines
 	if err := m.validated(ctx, &tmp.st); err != nil {
 		return err
 	}
+	if err := m.checkMigrated(ctx, &tmp.st); err != nil {
+		return err
+	}
 	tmp.st.accessed = st.accessed
 	tmp.st.modified = true
 	// A migrated session that can never be saved would fail every request

@@ -171,6 +171,28 @@ func (m *Manager) checkRevocation(ctx context.Context, st *state) (bool, error) 
 	return true, nil
 }
 
+// checkMigrated is the revocation stage for a session that Migration.Load
+// made. Its login time is the migration's, not the legacy login's, which
+// cookiesession cannot know: so a session whose subject has a live mark
+// (logged out everywhere within the last 400 days) is refused, whenever the
+// legacy login happened. A store that fails refuses it too, unless FailOpen.
+func (m *Manager) checkMigrated(ctx context.Context, st *state) error {
+	rv := m.revocation
+	if rv == nil || st.subject == "" {
+		return nil
+	}
+	marks, err := rv.ask(ctx, func(ctx context.Context) (RevocationMarks, error) {
+		return rv.store.Check(ctx, hex.EncodeToString(st.id[:]), st.subject)
+	})
+	switch {
+	case err != nil && !rv.failOpen:
+		return fmt.Errorf("%w: legacy session not migrated: %w", ErrRevocationUnavailable, err)
+	case err == nil && !marks.Before.IsZero():
+		return fmt.Errorf("%w: a legacy session of a subject logged out everywhere", ErrRevoked)
+	}
+	return nil
+}
+
 // ask runs one store operation under Timeout.
 func (rv *revocation) ask(ctx context.Context, op func(context.Context) (RevocationMarks, error)) (RevocationMarks, error) {
 	if ctx == nil {

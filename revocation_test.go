@@ -492,3 +492,33 @@ func TestRevocationConfig(t *testing.T) {
 		t.Errorf("Revoke without a store: %v, %d values left", err, s.Len())
 	}
 }
+
+// TestRevocationMigratedSession: a legacy session migrated for a subject
+// that was logged out everywhere is refused, since its legacy login time is
+// unknown; one for another subject is migrated.
+func TestRevocationMigratedSession(t *testing.T) {
+	clock := newTestClock(t0)
+	store := NewMemoryRevocationStore(clock.Now)
+	m, err := New(oneKeyring(t), Config{Name: "s", Insecure: true, Now: clock.Now,
+		Revocation: Revocation{Store: store},
+		Migration: Migration{Cookies: []LegacyCookie{{Name: "old"}}, Load: func(r *http.Request, s *Session) error {
+			c, err := r.Cookie("old")
+			if err != nil {
+				return nil
+			}
+			return s.SetSubject(c.Value) // the legacy cookie names its user
+		}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.RevokeSubject(t.Context(), "gone"); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(time.Hour)
+	for user, want := range map[string]string{"gone": "", "kept": "kept"} {
+		s, err := m.LoadHeader(t.Context(), "old="+user)
+		if s.Subject() != want || (want == "") != errors.Is(err, ErrRevoked) {
+			t.Errorf("legacy cookie of %q: subject %q, error %v", user, s.Subject(), err)
+		}
+	}
+}
