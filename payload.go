@@ -195,9 +195,8 @@ func (st *state) decodePayload(p []byte, max int) error {
 		return fmt.Errorf("%w: session values inflate to over MaxPayloadSize %d", ErrTooLarge, max)
 	}
 
-	// The keys become substrings of one string, and the values slices of
-	// one copy of the payload (p is a pooled buffer).
-	// The subject shares the keys' string.
+	// The subject and the keys become substrings of one string, and the
+	// values slices of one copy of the payload (p is a pooled buffer).
 	var kb strings.Builder
 	kb.Grow(keyLen + len(subject))
 	kb.Write(subject)

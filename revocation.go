@@ -252,7 +252,9 @@ func (s *Session) Subject() string {
 // end plus the clock skew. A session without a subject, or that did not come
 // from a cookie, has no copies that are checked, and needs no mark. The
 // session is destroyed even when the store fails; the error, wrapping
-// ErrRevocationUnavailable, says the copies may still work. Without
+// ErrRevocationUnavailable, says the copies may still work. So it does for
+// the fresh session of a request whose check could not reach the store
+// (failing closed): the cookie is deleted, its copies are not revoked. Without
 // Config.Revocation.Store it gives an error wrapping ErrInvalidConfig.
 func (s *Session) Revoke(ctx context.Context) error {
 	defer s.Destroy()
@@ -262,8 +264,13 @@ func (s *Session) Revoke(ctx context.Context) error {
 	}
 	s.lock()
 	id, subject, fromCookie := hex.EncodeToString(s.st.id[:]), s.st.subject, s.st.fromCookie
-	end := max(s.st.deadline, s.st.expires)
+	end, held := max(s.st.deadline, s.st.expires), s.st.held
 	s.unlock()
+	if held {
+		// The request's cookie was set aside when its check failed: its
+		// copies cannot be revoked now.
+		return fmt.Errorf("%w: the session's check failed, so its copies are not revoked", ErrRevocationUnavailable)
+	}
 	if subject == "" || !fromCookie {
 		return nil
 	}

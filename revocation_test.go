@@ -522,3 +522,31 @@ func TestRevocationMigratedSession(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokeWhileStoreDown: a logout in a request whose check could not
+// reach the store deletes the cookie and says that its copies live on.
+func TestRevokeWhileStoreDown(t *testing.T) {
+	e := newRVEnv(t, Revocation{})
+	b := newBrowser()
+	e.do(t, b, "/login?user=lu")
+	e.store.down.Store(true)
+	req := httptest.NewRequest(http.MethodPost, "http://x/", nil)
+	for k, v := range b.jar {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	rec := httptest.NewRecorder()
+	var err error
+	e.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err = FromContext(r.Context()).Revoke(r.Context())
+	})).ServeHTTP(rec, req)
+	if !errors.Is(err, ErrRevocationUnavailable) {
+		t.Fatalf("Revoke: %v", err)
+	}
+	deleted := map[string]bool{}
+	for _, c := range rec.Result().Cookies() {
+		deleted[c.Name] = c.MaxAge < 0
+	}
+	if !deleted["s"] {
+		t.Fatalf("the cookie was not deleted: %v", rec.Result().Cookies())
+	}
+}

@@ -385,9 +385,9 @@ func (s *Session) Len() int {
 	return len(s.st.values)
 }
 
-// Clear removes every key, and the subject, and marks the session modified. The session keeps
-// its ID and expiry; if nothing is stored again before the response, its
-// cookies are deleted, as for any empty session.
+// Clear removes every key, and the subject, and marks the session modified.
+// The session keeps its ID and expiry; if nothing is stored again before the
+// response, its cookies are deleted, as for any empty session.
 func (s *Session) Clear() {
 	s.lock()
 	s.st.values.clear()
