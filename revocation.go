@@ -48,6 +48,14 @@ type Revocation struct {
 	// store, on top of the request's own deadline. Default:
 	// DefaultRevocationTimeout (500 ms).
 	Timeout time.Duration
+	// LoginLifetime is the longest a login lasts, from
+	// [Session.SetSubject], however its expiry is moved: a session whose
+	// login is older is refused. A mark on a subject lives this long plus
+	// the clock skew, so it outlives every session it names. Set it to the
+	// longest session the application gives (its Lifetime, or a "remember
+	// me" Expiry) to keep marks no longer than needed. Whole seconds, up to
+	// 400 days. Default: 400 days, the longest a browser keeps a cookie.
+	LoginLifetime time.Duration
 }
 
 // DefaultRevocationTimeout is the default Revocation.Timeout: 500 ms.
@@ -55,10 +63,6 @@ const DefaultRevocationTimeout = 500 * time.Millisecond
 
 // maxSubjectLen is the longest subject, in bytes.
 const maxSubjectLen = 256
-
-// maxLogin is how long a login lasts at most with revocation on: 400 days,
-// in nanoseconds. A mark on a subject lasts that long, plus the skew.
-const maxLogin = int64(maxCookieAge) * int64(time.Second)
 
 // Errors from revocation.
 var (
@@ -109,6 +113,7 @@ type revocation struct {
 	failOpen bool
 	timeout  time.Duration
 	skew     int64 // nanoseconds
+	maxLogin int64 // nanoseconds
 }
 
 // newRevocation checks rv; it returns nil when revocation is off.
@@ -117,14 +122,16 @@ func newRevocation(rv *Revocation, skew int64) (*revocation, error) {
 		return nil, fmt.Errorf("%w: Revocation: "+format, append([]any{ErrInvalidConfig}, a...)...)
 	}
 	switch {
-	case rv.Store == nil && (rv.Bound != 0 || rv.FailOpen || rv.Timeout != 0):
-		return bad("Bound, FailOpen and Timeout need a Store")
+	case rv.Store == nil && (rv.Bound != 0 || rv.FailOpen || rv.Timeout != 0 || rv.LoginLifetime != 0):
+		return bad("Bound, FailOpen, Timeout and LoginLifetime need a Store")
 	case rv.Store == nil:
 		return nil, nil
 	case rv.Bound < 0 || rv.Bound > maxCookieAge*time.Second:
 		return bad("Bound %v is not from 0 to 400 days", rv.Bound)
 	case rv.Timeout < 0:
 		return bad("Timeout %v is negative", rv.Timeout)
+	case rv.LoginLifetime < 0 || rv.LoginLifetime > maxCookieAge*time.Second || rv.LoginLifetime%time.Second != 0:
+		return bad("LoginLifetime %v is not a whole number of seconds up to 400 days", rv.LoginLifetime)
 	}
 	return &revocation{
 		store:    rv.Store,
@@ -132,6 +139,7 @@ func newRevocation(rv *Revocation, skew int64) (*revocation, error) {
 		failOpen: rv.FailOpen,
 		timeout:  cmp.Or(rv.Timeout, DefaultRevocationTimeout),
 		skew:     skew * int64(time.Second),
+		maxLogin: int64(cmp.Or(rv.LoginLifetime, maxCookieAge*time.Second)),
 	}, nil
 }
 
@@ -148,8 +156,8 @@ func (m *Manager) checkRevocation(ctx context.Context, st *state) (bool, error) 
 		return true, nil
 	}
 	now := m.now().UnixNano()
-	if now-st.login > maxLogin {
-		return false, fmt.Errorf("%w: its login is over 400 days old", ErrRevoked)
+	if now-st.login > rv.maxLogin {
+		return false, fmt.Errorf("%w: its login is older than Revocation.LoginLifetime", ErrRevoked)
 	}
 	// A check time ahead of this instance's clock by more than the skew is
 	// not trusted to put the next check off.
@@ -174,7 +182,7 @@ func (m *Manager) checkRevocation(ctx context.Context, st *state) (bool, error) 
 // checkMigrated is the revocation stage for a session that Migration.Load
 // made. Its login time is the migration's, not the legacy login's, which
 // cookiesession cannot know: so a session whose subject has a live mark
-// (logged out everywhere within the last 400 days) is refused, whenever the
+// (logged out everywhere within the last LoginLifetime) is refused, whenever the
 // legacy login happened. A store that fails refuses it too, unless FailOpen.
 func (m *Manager) checkMigrated(ctx context.Context, st *state) error {
 	rv := m.revocation
@@ -291,8 +299,8 @@ func (s *Session) Revoke(ctx context.Context) error {
 // every instance that shares the store, within Config.Revocation.Bound: log
 // out everywhere, after a password change, or when an account is disabled.
 // A session that logs in afterwards, even within the same second, is not
-// affected. The mark lasts 400 days plus the clock skew, the longest a login
-// lasts with revocation on. It does not change the request's own session:
+// affected. The mark lasts Revocation.LoginLifetime (400 days by default)
+// plus the clock skew: the longest a login lasts with revocation on. It does not change the request's own session:
 // destroy it too if it should end. A store that fails gives an error
 // wrapping ErrRevocationUnavailable; an empty subject, or no
 // Config.Revocation.Store, one wrapping ErrInvalidConfig.
@@ -305,7 +313,7 @@ func (m *Manager) RevokeSubject(ctx context.Context, subject string) error {
 		return fmt.Errorf("%w: subject of %d bytes is not 1 to %d", ErrInvalidConfig, len(subject), maxSubjectLen)
 	}
 	before := m.now()
-	ttl := time.Duration(maxLogin + rv.skew)
+	ttl := time.Duration(rv.maxLogin + rv.skew)
 	_, err = rv.ask(ctx, func(ctx context.Context) (RevocationMarks, error) {
 		return RevocationMarks{}, rv.store.RevokeSubject(ctx, subject, before, ttl)
 	})

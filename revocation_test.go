@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 )
 
 // rvEnv is a Manager with revocation, on a fake clock, serving rvApp.
@@ -240,7 +241,7 @@ func TestRevokeSubjectSameSecond(t *testing.T) {
 		got[name], _ = e.do(t, b, "/visit")
 	}
 	want := map[string]string{"before": " 1", "other": "carol 1", "admin": " 1", "after": "bob 1"}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := gocmp.Diff(want, got); diff != "" {
 		t.Fatalf("(-want +got):\n%s", diff)
 	}
 	// The next login works at once, and keeps working.
@@ -302,7 +303,7 @@ func TestRevocationNoCheckDue(t *testing.T) {
 		got = append(got, step{c, n})
 	}
 	want := []step{{0, 0}, {0, 0}, {1, 1}, {0, 0}, {0, 0}, {1, 1}}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := gocmp.Diff(want, got); diff != "" {
 		t.Fatalf("(-want +got):\n%s", diff)
 	}
 }
@@ -337,7 +338,7 @@ func TestRevocationFailurePolicy(t *testing.T) {
 			if open {
 				want = []string{"fay 1", "gus 1", "fay 2", "gus 2"}
 			}
-			if diff := cmp.Diff(want, bodies); diff != "" {
+			if diff := gocmp.Diff(want, bodies); diff != "" {
 				t.Fatalf("store down (-want +got):\n%s", diff)
 			}
 			if n := e.store.checks.Load() - checks; n != 4 {
@@ -420,21 +421,42 @@ func TestRevocationSubjectOnly(t *testing.T) {
 	}
 }
 
-// TestRevocationLoginAge: with revocation on, a login lasts at most 400
-// days, however its expiry was extended; the subject's mark lasts that long.
+// TestRevocationLoginAge: with revocation on, a login lasts at most
+// LoginLifetime (400 days by default), however its expiry was extended; a
+// subject's mark lasts that long, plus the skew.
 func TestRevocationLoginAge(t *testing.T) {
-	e := newRVEnv(t, Revocation{Bound: time.Hour})
-	b := newBrowser()
-	e.do(t, b, "/login?user=jo")
-	for d := time.Duration(0); d < 400*24*time.Hour; d += 13 * 24 * time.Hour {
-		e.at(d)
-		if body, _ := e.do(t, b, "/extend"); body != "jo" {
-			t.Fatalf("at %v: %q", d, body)
-		}
-	}
-	e.at(400*24*time.Hour + time.Second)
-	if body, _ := e.do(t, b, "/extend"); body != "" {
-		t.Fatalf("after 400 days: %q", body)
+	for _, life := range []time.Duration{0, 60 * 24 * time.Hour} {
+		t.Run(life.String(), func(t *testing.T) {
+			e := newRVEnv(t, Revocation{Bound: time.Hour, LoginLifetime: life})
+			life := cmp.Or(life, 400*24*time.Hour)
+			b := newBrowser()
+			e.do(t, b, "/login?user=jo")
+			for d := time.Duration(0); d < life; d += 13 * 24 * time.Hour {
+				e.at(d)
+				if body, _ := e.do(t, b, "/extend"); body != "jo" {
+					t.Fatalf("at %v: %q", d, body)
+				}
+			}
+			e.at(life + time.Second)
+			if body, _ := e.do(t, b, "/extend"); body != "" {
+				t.Fatalf("after %v: %q", life, body)
+			}
+			// A mark on the subject lives LoginLifetime plus the skew (10 s).
+			if err := e.m.RevokeSubject(t.Context(), "jo"); err != nil {
+				t.Fatal(err)
+			}
+			at := e.clock.Now()
+			for _, tt := range []struct {
+				after time.Duration
+				live  bool
+			}{{life + 9*time.Second, true}, {life + 10*time.Second, false}} {
+				e.clock.Set(at.Add(tt.after))
+				marks, _ := e.store.Check(t.Context(), "x", "jo")
+				if !marks.Before.IsZero() != tt.live {
+					t.Errorf("%v after the revocation: mark %v, want live %v", tt.after, marks.Before, tt.live)
+				}
+			}
+		})
 	}
 }
 
@@ -474,6 +496,10 @@ func TestRevocationConfig(t *testing.T) {
 		{Store: store, Bound: -1},
 		{Store: store, Bound: 401 * 24 * time.Hour},
 		{Store: store, Timeout: -1},
+		{LoginLifetime: time.Hour},
+		{Store: store, LoginLifetime: -time.Second},
+		{Store: store, LoginLifetime: 1500 * time.Millisecond},
+		{Store: store, LoginLifetime: 401 * 24 * time.Hour},
 	} {
 		if _, err := New(oneKeyring(t), Config{Revocation: rv}); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("%+v: %v", rv, err)
