@@ -237,9 +237,14 @@ func (s *Session) SetSubject(subject string) error {
 	}
 	s.lock()
 	now := s.m.now().UnixNano()
-	s.st.subject, s.st.login, s.st.checked = subject, now, now
+	// A new login has no mark that could refuse it: it counts as checked
+	// (with revocation on; off, the check time is not sealed at all).
+	s.st.subject, s.st.login, s.st.checked = subject, now, 0
+	if s.m.revocation != nil {
+		s.st.checked = now
+	}
 	if subject == "" {
-		s.st.login, s.st.checked = 0, 0
+		s.st.clearSubject()
 	}
 	s.st.changed()
 	return s.unlockChanged()
