@@ -186,3 +186,21 @@ func TestManagerOnRedis(t *testing.T) {
 		t.Fatalf("after logout on instance 0, instance 1 accepted the copy: %q %v", s1.Subject(), err)
 	}
 }
+
+// TestConformanceCluster runs the suite against a Redis Cluster of three
+// masters, through a redis.ClusterClient: a check's two keys fall in
+// different slots, on different nodes.
+func TestConformanceCluster(t *testing.T) {
+	servers := redistest.StartCluster(t, 3)
+	var addrs []string
+	for _, s := range servers {
+		addrs = append(addrs, s.Addr)
+	}
+	revocationtest.Run(t, revocationtest.Harness{
+		New: func(t *testing.T) cookiesession.RevocationStore {
+			c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, MaxRetries: -1})
+			t.Cleanup(func() { c.Close() })
+			return newStore(t, c)
+		},
+	})
+}

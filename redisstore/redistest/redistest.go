@@ -29,6 +29,7 @@ type Server struct {
 	bin  string
 	dir  string
 	port int
+	args []string // more redis-server arguments
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 }
@@ -38,7 +39,9 @@ func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
 
 // Start starts a redis-server for t; it is stopped when t ends. The
 // binary is $REDIS_SERVER, else redis-server from PATH.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB) *Server { return start(t) }
+
+func start(t testing.TB, args ...string) *Server {
 	t.Helper()
 	bin := os.Getenv("REDIS_SERVER")
 	if bin == "" {
@@ -51,7 +54,7 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skipf("redis-server is not installed, so the tests against a real Redis are skipped: install it (apt-get install redis-server) or name it in REDIS_SERVER")
 	}
-	s := &Server{bin: path, dir: t.TempDir()}
+	s := &Server{bin: path, dir: t.TempDir(), args: args}
 	var lastErr error
 	for range 5 { // another process may take the free port first
 		if s.port, err = freePort(); err != nil {
@@ -78,8 +81,8 @@ func freePort() (int, error) {
 
 // start runs the server on s.port and waits until it answers PING.
 func (s *Server) start() error {
-	cmd := exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir, "--daemonize", "no", "--logfile", "")
+	cmd := exec.Command(s.bin, append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir, "--daemonize", "no", "--logfile", ""}, s.args...)...)
 	out := &strings.Builder{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -157,4 +160,40 @@ func (s *Server) Restart() error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return err
+}
+
+// StartCluster starts n redis-servers (at least 3) in cluster mode, with no
+// replicas, and joins them into one cluster with redis-cli --cluster
+// create, which must be in PATH (Debian ships it with redis-server). It
+// returns the servers once the cluster is ready.
+func StartCluster(t testing.TB, n int) []*Server {
+	t.Helper()
+	var servers []*Server
+	var addrs []string
+	for range n {
+		s := start(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000")
+		servers = append(servers, s)
+		addrs = append(addrs, s.Addr)
+	}
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		t.Fatalf("redis-cli is not installed: %v", err)
+	}
+	out, err := exec.Command(cli, append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	for _, s := range servers {
+		host, port, _ := strings.Cut(s.Addr, ":")
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			info, _ := exec.Command(cli, "-h", host, "-p", port, "cluster", "info").Output()
+			if strings.Contains(string(info), "cluster_state:ok") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: cluster not ready: %s", s.Addr, info)
+			}
+		}
+	}
+	return servers
 }
