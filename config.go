@@ -181,6 +181,12 @@ type Config struct {
 	// Default: the zero Time, no such limit.
 	CreatedAfter time.Time
 
+	// Revocation takes sessions back before they expire: logout that
+	// refuses every copy of a cookie, and "log out everywhere", within a
+	// stated bound, through a store that every instance shares; see
+	// [Revocation] for its fields and their defaults. Default: the zero
+	// Revocation, off.
+	Revocation Revocation
 	// Migration reads sessions from another cookie format, such as the one
 	// the application used before cookiesession, and deletes its cookies;
 	// see [Migration]. Default: the zero Migration, none.

@@ -112,6 +112,23 @@
 // saved in the new format, and the legacy cookies are deleted. Checking the
 // legacy cookie's signature and expiry is Load's job.
 //
+// # Revocation
+//
+// A stateless cookie cannot be taken back on its own: a copy stolen before
+// logout works until it expires. [Config.Revocation] adds a store of
+// revocation marks that every instance shares (never session data):
+// [Session.SetSubject] at login records whose session it is,
+// [Session.Revoke] at logout refuses every copy of the cookie, and
+// [Manager.RevokeSubject] every session of a user ("log out everywhere").
+// Revocation.Bound is the longest a revoked session may still be accepted;
+// each session is checked at most that often, and the time of its last
+// check is sealed in its cookie, so a request whose check is not due makes
+// no round trip. When the store is down, the check fails closed by default
+// (a fresh session; the cookie is kept). [NewMemoryRevocationStore] serves
+// one instance; the redisstore module a fleet, on Redis or Valkey; the
+// revocationtest package is the conformance suite for any other
+// [RevocationStore].
+//
 // # Sealing values
 //
 // A [Codec] turns any serializable Go value into a cookie-safe string for a

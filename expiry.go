@@ -216,10 +216,10 @@ func (m *Manager) renewalDue(st *state, now int64) bool {
 // empty session is sealed only to keep a browser from being migrated again
 // (keepEmpty), and only if it does not hold such a cookie already.
 func (m *Manager) needsSeal(st *state, now int64) bool {
-	if len(st.values) == 0 {
+	if st.empty() {
 		return st.keepEmpty && (!st.fromCookie || st.modified || st.oldKey)
 	}
-	return st.modified || st.oldKey || m.saveEvery || m.renewalDue(st, now)
+	return st.modified || st.oldKey || st.rechecked || m.saveEvery || m.renewalDue(st, now)
 }
 
 // checkPolicy is the load stage that holds an authentic session to the

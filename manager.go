@@ -24,7 +24,8 @@ type Manager struct {
 	maxRatio     int   // MaxCompressionRatio
 	createdAfter int64 // CreatedAfter in Unix seconds; 0: none
 	validate     func(context.Context, *Session) error
-	migration    *migration // nil: none
+	migration    *migration  // nil: none
+	revocation   *revocation // nil: off
 	hook         func(*http.Request, error)
 	saveFailed   func(http.ResponseWriter, *http.Request, error)
 	now          func() time.Time
@@ -124,6 +125,9 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 	if m.migration, err = m.newMigration(&cfg.Migration, !cfg.Insecure); err != nil {
 		return nil, err
 	}
+	if m.revocation, err = newRevocation(&cfg.Revocation, codec.skew); err != nil {
+		return nil, err
+	}
 	if m.hook == nil {
 		m.hook = logError
 	}
@@ -141,7 +145,9 @@ func (m *Manager) nowUnix() int64 { return m.now().Unix() }
 // Load returns the session carried by r's Cookie headers. It always returns
 // a usable session. If r carried session cookies that could not be used,
 // the session is new and the error says why: it wraps one of the errors
-// Codec.Open returns, ErrRejected, or ErrMigration (see Config.Migration).
+// Codec.Open returns, ErrRejected, ErrRevoked, ErrRevocationUnavailable, or
+// ErrMigration (see Config.Migration). With Config.Revocation.FailOpen, an
+// error wrapping ErrRevocationUnavailable comes with the session accepted.
 func (m *Manager) Load(r *http.Request) (*Session, error) {
 	return m.loadLines(r.Context(), r, r.Header["Cookie"])
 }
@@ -260,9 +266,16 @@ func (m *Manager) loadJar(ctx context.Context, st *state, j *jar) error {
 	if err := m.validated(ctx, &loaded); err != nil {
 		return err
 	}
+	ok, err := m.checkRevocation(ctx, &loaded)
+	if !ok {
+		if errors.Is(err, ErrRevocationUnavailable) {
+			st.held = true // fail closed: a passing fault keeps the cookie
+		}
+		return err
+	}
 	loaded.accessed = false
 	*st = loaded
-	return nil
+	return err // with Revocation.FailOpen, the store's failure, for the hook
 }
 
 // validated runs Config.Validate, if set, on a stand-in session holding st,

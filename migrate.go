@@ -223,6 +223,9 @@ func (m *Manager) migrate(ctx context.Context, r *http.Request, st *state, lines
 	if err := m.validated(ctx, &tmp.st); err != nil {
 		return err
 	}
+	if err := m.checkMigrated(ctx, &tmp.st); err != nil {
+		return err
+	}
 	tmp.st.accessed = st.accessed
 	tmp.st.modified = true
 	tmp.st.keepEmpty = true

@@ -15,7 +15,9 @@ import (
 // compressed length depends on another's contents.
 //
 //	payload = version(0x02) || id[16] || created i64 || deadline i64 || flags u8
-//	          || [uvarint(idle) if flags&0x04] || uvarint(count) || count × entry
+//	          || [uvarint(idle) if flags&0x04]
+//	          || [uvarint(len s) || s || login i64 if flags&0x10]
+//	          || [checked i64 if flags&0x20] || uvarint(count) || count × entry
 //
 // (flags bit 3, 0x08: the session's own policy turns the idle timeout off.)
 //
@@ -31,7 +33,9 @@ const (
 	payloadBrowser  = 0x02 // flags: its own expiry ends at browser close
 	payloadIdle     = 0x04 // flags: its own idle timeout follows, in seconds
 	payloadNoIdle   = 0x08 // flags: its own expiry has no idle timeout at all
-	payloadFlags    = payloadExplicit | payloadBrowser | payloadIdle | payloadNoIdle
+	payloadSubject  = 0x10 // flags: the subject and its login time follow (revocation.go)
+	payloadChecked  = 0x20 // flags: the time of the last revocation check follows
+	payloadFlags    = payloadExplicit | payloadBrowser | payloadIdle | payloadNoIdle | payloadSubject | payloadChecked
 
 	entryPlain   = 0x00 // the value is stored as it is
 	entryDeflate = 0x01 // the value is stored raw-DEFLATE-compressed
@@ -73,10 +77,17 @@ func (st *state) appendPayload(dst []byte, threshold, max, ratio int) ([]byte, e
 			flags |= payloadNoIdle
 		}
 	}
+	if st.subject != "" {
+		flags |= payloadSubject
+		if st.checked != 0 {
+			flags |= payloadChecked
+		}
+	}
 	dst = append(dst, flags)
 	if flags&payloadIdle != 0 {
 		dst = binary.AppendUvarint(dst, uint64(st.idle))
 	}
+	dst = st.appendSubject(dst, flags)
 	dst = binary.AppendUvarint(dst, uint64(len(st.values)))
 	for i := range st.values { // in key order already
 		e := &st.values[i]
@@ -137,8 +148,10 @@ func (st *state) decodePayload(p []byte, max, ratio int) error {
 		return fmt.Errorf("%w: session payload of %d bytes is too short", ErrMalformed, len(p))
 	}
 	flags := p[33]
-	if flags&^payloadFlags != 0 || flags&payloadExplicit == 0 && flags != 0 ||
-		flags&payloadIdle != 0 && flags&payloadNoIdle != 0 {
+	if flags&^payloadFlags != 0 ||
+		flags&payloadExplicit == 0 && flags&(payloadBrowser|payloadIdle|payloadNoIdle) != 0 ||
+		flags&payloadIdle != 0 && flags&payloadNoIdle != 0 ||
+		flags&payloadChecked != 0 && flags&payloadSubject == 0 {
 		return fmt.Errorf("%w: session payload flags %#02x", ErrUnsupportedVersion, flags)
 	}
 	copy(st.id[:], p[1:17])
@@ -158,6 +171,10 @@ func (st *state) decodePayload(p []byte, max, ratio int) error {
 			return fmt.Errorf("%w: session idle timeout", ErrMalformed)
 		}
 		st.idle, start = int64(idle), start+n
+	}
+	start, subject, err := st.readSubject(p, start, flags)
+	if err != nil {
+		return err
 	}
 	count, n := uvarint(p[start:])
 	// Each entry takes at least minEntrySize bytes, which bounds count
@@ -193,14 +210,16 @@ func (st *state) decodePayload(p []byte, max, ratio int) error {
 		return fmt.Errorf("%w: %w: session values would inflate to over MaxSessionSize %d", ErrInflateLimit, ErrTooLarge, max)
 	}
 
-	// The keys become substrings of one string, and the values slices of
-	// one copy of the payload (p is a pooled buffer).
+	// The subject and the keys become substrings of one string, and the
+	// values slices of one copy of the payload (p is a pooled buffer).
 	var kb strings.Builder
-	kb.Grow(keyLen)
+	kb.Grow(keyLen + len(subject))
+	kb.Write(subject)
 	for _, f := range fields {
 		kb.Write(p[f.ks:f.ke])
 	}
 	keys, own := kb.String(), slices.Clone(p)
+	st.subject, keys = keys[:len(subject)], keys[len(subject):]
 	st.values = make(values, count)
 	off := 0
 	for i, f := range fields {

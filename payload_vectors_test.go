@@ -48,6 +48,9 @@ type vectorState struct {
 	Browser  bool          `json:"browser_close,omitempty"`
 	Idle     int64         `json:"idle,omitempty"`
 	NoIdle   bool          `json:"no_idle,omitempty"`
+	Subject  string        `json:"subject,omitempty"`
+	Login    int64         `json:"login_ns,omitempty"`
+	Checked  int64         `json:"checked_ns,omitempty"`
 	Entries  []vectorEntry `json:"entries"`
 }
 
@@ -116,7 +119,11 @@ var vID = func() (id [16]byte) {
 
 // encode writes a payload field by field from SPEC.md §13, checking
 // nothing, so that it can write what the package never would.
-func (h payloadHead) encode(entries ...pe) []byte {
+func (h payloadHead) encode(entries ...pe) []byte { return h.encodeWith(nil, entries...) }
+
+// encodeWith is encode with the fields that follow the idle timeout (the
+// subject's, SPEC.md §13.2) given as bytes.
+func (h payloadHead) encodeWith(extra []byte, entries ...pe) []byte {
 	p := append([]byte{h.version}, vID[:]...)
 	p = binary.BigEndian.AppendUint64(p, uint64(h.created))
 	p = binary.BigEndian.AppendUint64(p, uint64(h.deadline))
@@ -124,6 +131,7 @@ func (h payloadHead) encode(entries ...pe) []byte {
 	if h.flags&payloadIdle != 0 {
 		p = binary.AppendUvarint(p, h.idle)
 	}
+	p = append(p, extra...)
 	p = binary.AppendUvarint(p, uint64(len(entries)))
 	for _, e := range entries {
 		p = binary.AppendUvarint(p, uint64(len(e.key)))
@@ -230,6 +238,7 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 	fail("count at the bound: 200 (a uvarint of 2 bytes) in 600 bytes, read until the first entry's unknown method", counted(200, unknownFirst(600)), "ErrUnsupportedVersion")
 	fail("count one past the bound: 101 in 302 bytes", counted(101, unknownFirst(302)), "ErrMalformed")
 	fail("count one past the bound: 201 in 602 bytes", counted(201, unknownFirst(602)), "ErrMalformed")
+	addSubjectVectors(t, add, fail)
 
 	// Compressed values are checked when read: the payload decodes, and
 	// reading the value fails.
@@ -297,7 +306,7 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 		Notes: []string{
 			"Decode the bytes of 'payload_hex' (lowercase hexadecimal) as a session payload with max_values 'max_values' (bytes) and max_ratio 'max_ratio'.",
 			"If 'error' is present, decoding fails with that error, named by its Go sentinel (SPEC.md sections 9 and 13).",
-			"Otherwise it gives 'session': 'id' in hexadecimal, 'created' and 'deadline' in Unix seconds, 'explicit', 'browser_close', 'idle' (seconds; absent: none of its own) and 'no_idle' (flags bit 3: no idle timeout at all) from the flags, and the entries in order.",
+			"Otherwise it gives 'session': 'id' in hexadecimal, 'created' and 'deadline' in Unix seconds, 'explicit', 'browser_close', 'idle' (seconds; absent: none of its own) and 'no_idle' (flags bit 3: no idle timeout at all) from the flags, 'subject', 'login_ns' and 'checked_ns' (Unix nanoseconds; flags bits 4 and 5; absent: none), and the entries in order.",
 			"An entry's key and value are given as 'key' and 'value', UTF-8 text, when they are valid UTF-8; otherwise as 'key_hex' and 'value_hex'. An absent key or value (with no _hex form) is empty. The value is the one read: inflated if 'compressed'.",
 			"An entry with 'error' decodes, but reading its value fails with that error: a decoder that inflates every value at once fails the whole payload with it.",
 			"An absent boolean means false.",
@@ -314,7 +323,8 @@ func TestPayloadVectorsUpToDate(t *testing.T) {
 // error that reading it gives.
 func describeState(st *state) *vectorState {
 	vs := &vectorState{ID: hex.EncodeToString(st.id[:]), Created: st.created, Deadline: st.deadline,
-		Explicit: st.explicit, Browser: st.browserClose, Idle: st.idle, NoIdle: st.noIdle, Entries: []vectorEntry{}}
+		Explicit: st.explicit, Browser: st.browserClose, Idle: st.idle, NoIdle: st.noIdle,
+		Subject: st.subject, Login: st.login, Checked: st.checked, Entries: []vectorEntry{}}
 	for i := range st.values {
 		e := &st.values[i]
 		ve := vectorEntry{Compressed: e.z != nil}

@@ -40,13 +40,16 @@ func (m *Manager) SaveHeader(h http.Header, s *Session) error {
 // chunks it no longer uses; on success, st counts as saved. A keptError
 // comes with lines that are still to be sent.
 func (m *Manager) save(st *state, now int64) ([]string, error) {
+	if st.held && st.subject == "" && !st.destroyed {
+		return nil, nil // the cookie waits for the revocation store (revocation.go)
+	}
 	var lines []string
 	var kept error
 	exp := m.sealExpiry(st, now)
 	keep := st.used // chunk cookies in use after this save
 	sealed := false
 	switch {
-	case len(st.values) == 0 && !st.keepEmpty || exp <= now:
+	case st.empty() && !st.keepEmpty || exp <= now:
 		keep = 0
 	case m.needsSeal(st, now):
 		buf := getBuf()
@@ -97,7 +100,7 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 	if !st.keepCookie {
 		st.carried = 1<<keep - 1
 	}
-	st.modified, st.destroyed = false, false
+	st.modified, st.destroyed, st.rechecked = false, false, false
 	return lines, kept
 }
 

@@ -52,6 +52,13 @@ type state struct {
 	browserClose bool  // no Max-Age
 	values       values
 
+	// Whose session it is, for revocation (revocation.go).
+	subject   string // "": nobody's
+	login     int64  // Unix nanoseconds: when the subject was set
+	checked   int64  // Unix nanoseconds: the last revocation check it passed; 0: none
+	rechecked bool   // checked moved in this request: seal again
+	held      bool   // fresh because the revocation store failed: keep the cookie
+
 	// What the request carried.
 	fromCookie bool   // the session came from an authentic cookie
 	info       Info   // describes that cookie
@@ -406,12 +413,13 @@ func (s *Session) Len() int {
 	return len(s.st.values)
 }
 
-// Clear removes every key and marks the session modified. The session keeps
-// its ID and expiry; if nothing is stored again before the response, its
-// cookies are deleted, as for any empty session.
+// Clear removes every key, and the subject, and marks the session modified.
+// The session keeps its ID and expiry; if nothing is stored again before the
+// response, its cookies are deleted, as for any empty session.
 func (s *Session) Clear() {
 	s.lock()
 	s.st.values.clear()
+	s.st.clearSubject()
 	s.st.changed()
 	s.unlockChanged()
 }
@@ -430,6 +438,7 @@ func (s *Session) Destroy() {
 	s.st.created, s.st.deadline = now, now+s.m.lifetime
 	s.st.explicit, s.st.idle, s.st.browserClose, s.st.noIdle = false, 0, false, false
 	s.st.destroyed = true
+	s.st.clearSubject()
 	s.st.fromCookie, s.st.info = false, Info{}
 	s.st.issued, s.st.expires, s.st.oldKey = 0, 0, false
 	s.st.changed()

@@ -108,15 +108,15 @@ type instance struct {
 const pollInterval = 250 * time.Millisecond
 
 // startInstance runs the demo with its own key directory, holding text, on
-// a loopback port.
-func startInstance(t *testing.T, demo, name, text string) *instance {
+// a loopback port, with the extra flags given.
+func startInstance(t *testing.T, demo, name, text string, extra ...string) *instance {
 	t.Helper()
 	in := &instance{name: name, keys: &keyDir{dir: t.TempDir()}, log: &capped{max: 1 << 20}}
 	in.keys.write(t, text)
-	cmd := exec.Command(demo, "-addr", "127.0.0.1:0", "-debug-addr", "127.0.0.1:0",
-		"-keys-file", in.keys.path(), "-keys-poll", pollInterval.String())
+	cmd := exec.Command(demo, append([]string{"-addr", "127.0.0.1:0", "-debug-addr", "127.0.0.1:0",
+		"-keys-file", in.keys.path(), "-keys-poll", pollInterval.String()}, extra...)...)
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "COOKIESESSION_KEYS") {
+		if !strings.HasPrefix(kv, "COOKIESESSION_") { // keys, Redis URL
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}

@@ -13,11 +13,22 @@
 // the others have it, and the test shows that it detects the sessions this
 // loses.
 //
+// TestFleetRevocation runs three instances of the demo's Redis build
+// (examples/demo/_redis) against one redis-server that it starts on
+// loopback, with 64 logged-in clients behind the proxy and a revocation
+// bound of 2 s, once per failure policy. It logs out everywhere for half the
+// users on one instance and replays stolen copies of their cookies on every
+// instance until each is refused, within the bound plus the replay poll,
+// while the other half loses nothing; then it stops redis-server for 3 s,
+// starts it again, reports the requests accepted and refused, and checks
+// that the bound holds again. Without redis-server it skips, or fails under
+// CI=true.
+//
 // It is a module of its own, so that "go test ./..." in the root does not
 // run it; .ci/run does:
 //
 //	cd fleet && go test -count=1 -timeout 5m -v ./...
 //
 // It builds the demo and the cookiesession command with the go command in
-// PATH, and takes about 40 seconds.
+// PATH, and takes about 75 seconds.
 package fleet

@@ -81,6 +81,16 @@ func FuzzSessionPayload(f *testing.F) {
 		MaxSessionSize: maxPayload, Codec: cs.Options{MaxPayloadSize: maxPayload, Serializer: bytesSerializer{}}})
 	a800 := bytes.Repeat([]byte("a"), 800)
 	plain := func(k, v string) specEntryIn { return specEntryIn{key: k, value: []byte(v)} }
+	// withSubject inserts the fields of flags bits 4 and 5 after the flags.
+	withSubject := func(p []byte, subject string, checked bool) []byte {
+		fields := binary.AppendUvarint(nil, uint64(len(subject)))
+		fields = append(fields, subject...)
+		fields = binary.BigEndian.AppendUint64(fields, uint64(fuzzNow.UnixNano()-1))
+		if checked {
+			fields = binary.BigEndian.AppendUint64(fields, uint64(fuzzNow.UnixNano()))
+		}
+		return append(append(p[:34:34], fields...), p[34:]...)
+	}
 	for _, p := range [][]byte{
 		specEncodePayload(2, 0),
 		specEncodePayload(2, 1, plain("csrf", `"9f86d081884c7d65"`), plain("uid", "1042")),
@@ -101,6 +111,9 @@ func FuzzSessionPayload(f *testing.F) {
 		specEncodePayload(2, 8),
 		append(specEncodePayload(2, 0)[:34], 0x80, 0x00),
 		append(specEncodePayload(2, 0, plain("a", "1")), 0),
+		withSubject(specEncodePayload(2, 0x10, plain("uid", "1042")), "user-1042", false),
+		withSubject(specEncodePayload(2, 0x31, plain("uid", "1042")), "a@example.com", true),
+		withSubject(specEncodePayload(2, 0x10), "", false),
 		nil,
 	} {
 		f.Add(p)
@@ -165,6 +178,9 @@ func checkSpecSession(t *testing.T, what string, s *cs.Session, want specSession
 	t.Helper()
 	if got := s.ID(); got != hex.EncodeToString(want.id[:]) {
 		t.Fatalf("%s: ID %s, want %x", what, got, want.id)
+	}
+	if got := s.Subject(); got != want.subject {
+		t.Fatalf("%s: subject %q, want %q", what, got, want.subject)
 	}
 	var keys []string
 	for _, e := range want.entries {

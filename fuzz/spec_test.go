@@ -164,6 +164,7 @@ func specOpen(name, text string) specResult {
 type specSession struct {
 	err     error // the sentinel of the first failing check; nil if the payload decodes
 	id      [16]byte
+	subject string
 	entries []specEntry
 }
 
@@ -206,7 +207,7 @@ func specPayload(p []byte, max, ratio int, now int64) specSession {
 		return specSession{err: cs.ErrUnsupportedVersion}
 	case len(p) < 35:
 		return bad
-	case p[33]&0xf0 != 0, p[33]&0x01 == 0 && p[33] != 0, p[33]&0x0c == 0x0c:
+	case p[33]&0xc0 != 0, p[33]&0x01 == 0 && p[33]&0x0e != 0, p[33]&0x0c == 0x0c, p[33]&0x20 != 0 && p[33]&0x10 == 0:
 		return specSession{err: cs.ErrUnsupportedVersion}
 	}
 	var s specSession
@@ -223,6 +224,24 @@ func specPayload(p []byte, max, ratio int, now int64) specSession {
 			return bad
 		}
 		pos += n
+	}
+	if p[33]&0x10 != 0 { // the subject and its login time
+		slen, n, ok := specUvarint(p[pos:])
+		if !ok || slen == 0 || slen > 256 || slen+8 > uint64(len(p)-pos-n) {
+			return bad
+		}
+		s.subject = string(p[pos+n : pos+n+int(slen)])
+		pos += n + int(slen)
+		if int64(binary.BigEndian.Uint64(p[pos:])) <= 0 {
+			return bad
+		}
+		pos += 8
+	}
+	if p[33]&0x20 != 0 { // the last revocation check
+		if len(p)-pos < 8 || int64(binary.BigEndian.Uint64(p[pos:])) <= 0 {
+			return bad
+		}
+		pos += 8
 	}
 	count, n, ok := specUvarint(p[pos:])
 	pos += n

@@ -27,7 +27,10 @@
 //	POST /login?user=NAME    Logged in as NAME.  (with remember=1: for 30
 //	                         days, else until the browser closes)
 //	GET  /whoami             You are NAME. | You are not logged in.
-//	POST /logout             Logged out.
+//	POST /logout             Logged out.  (and every copy of the cookie is
+//	                         refused within -revocation-bound)
+//	POST /logout-everywhere  Logged out everywhere.  (every session of the
+//	                         logged-in user; 403 from an anonymous session)
 //
 // A POST from the page's forms (which send then=/) answers 303 See Other
 // back to the page instead, which shows a flash message once. Every route
@@ -77,6 +80,20 @@
 // expvar. The application's listener never serves them: keep the debug
 // address internal, as loopback is.
 //
+// Revocation is on: logout refuses every copy of the session's cookie, and
+// "log out everywhere" every session of the user, within -revocation-bound
+// (default 30s), the longest a revoked session may still be accepted.
+// -revocation-fail says what happens when the store is down: closed (the
+// default: a fresh session, the cookie kept) or open (accept, and check
+// again on the next request). The marks live in this process's memory,
+// which is enough for one instance; -redis URL (or COOKIESESSION_REDIS_URL),
+// as redis://127.0.0.1:6379/0, keeps them in Redis for a fleet. The main
+// module needs only x/crypto, so the Redis client comes with the demo's
+// Redis build (examples/demo/_redis/README.md), which `go run
+// ./examples/demo -redis URL` from the repository's root runs for you:
+//
+//	go run -modfile=examples/demo/_redis/demo.mod -overlay=examples/demo/_redis/overlay.json ./examples/demo -redis redis://127.0.0.1:6379/0
+//
 // Cookies are Secure, and named __Host-session, even though the demo serves
 // plain HTTP: in production an app like it listens on loopback behind a TLS
 // proxy. Chrome, Firefox and curl accept Secure and __Host- cookies from
@@ -107,6 +124,14 @@ var insecure = flag.Bool("insecure", false, "leave Secure off the session cookie
 func main() {
 	addr := flag.String("addr", "localhost:8080", "address to listen on, host:port")
 	flag.Parse()
+	if url := redisSetting(); url != "" && openRedis == nil {
+		// A plain build has no Redis client: run the Redis build instead.
+		if err := runRedisBuild(os.Args[1:]); err != nil {
+			slog.Error("demo", "err", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*addr, os.Getenv("COOKIESESSION_KEYS"), os.Stdout); err != nil {
 		slog.Error("demo", "err", err)
 		os.Exit(1)
@@ -120,6 +145,9 @@ func run(addr, keys string, stdout io.Writer) error {
 		return err
 	}
 	cfg := config(*insecure)
+	if cfg.Revocation, err = revocationConfig(context.Background(), redisSetting(), *revocationBound, *revocationFail); err != nil {
+		return err
+	}
 	switch {
 	case cfg.Insecure && !isLoopback(addr):
 		slog.Warn("-insecure: session cookies are not marked Secure, and this address is not loopback: they cross the network in clear", "addr", addr)

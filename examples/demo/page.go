@@ -28,6 +28,7 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 <h2>Login</h2>
 {{if .User}}<p>You are {{.User}}.</p>
 <form method="post" action="/logout"><input type="hidden" name="then" value="/"><button>Log out</button></form>
+<form method="post" action="/logout-everywhere"><input type="hidden" name="then" value="/"><button>Log out everywhere</button></form>
 {{else}}<p>You are not logged in.</p>
 <form method="post" action="/login"><input type="hidden" name="then" value="/">
 <label>User <input name="user" required maxlength="64"></label>

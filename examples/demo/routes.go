@@ -134,6 +134,11 @@ func newHandler(m *cookiesession.Manager) http.Handler {
 		}
 		s := cookiesession.FromContext(r.Context())
 		s.Renew() // a new session ID: one seen before login is useless after it
+		// Whose session it is: logout everywhere finds it by this.
+		if err := s.SetSubject(user); err != nil {
+			fail(w, err)
+			return
+		}
 		if err := s.Set("user", user); err != nil {
 			fail(w, err)
 			return
@@ -162,11 +167,8 @@ func newHandler(m *cookiesession.Manager) http.Handler {
 		reply(w, "You are not logged in.")
 	})
 
-	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
-		s := cookiesession.FromContext(r.Context())
-		s.Destroy()
-		done(w, r, "Logged out.", "Logged out.")
-	})
+	mux.HandleFunc("POST /logout", logout)
+	mux.HandleFunc("POST /logout-everywhere", logoutEverywhere(m))
 
 	return http.NewCrossOriginProtection().Handler(m.Middleware(mux))
 }
