@@ -42,6 +42,7 @@ type cookieLayout struct {
 	attrs     string   // attributes after the value, less Max-Age
 	maxChunks int
 	maxSize   int
+	devName   string // the device cookie's name (dbsc.go); "": binding off
 }
 
 // cookieSpec is what a cookieLayout is made from: the cookie fields of a
@@ -279,6 +280,13 @@ type jar struct {
 	// Migration's legacy cookies); bit i of legacyBits: legacy[i] was present.
 	legacy     []string
 	legacyBits uint32
+	// dev holds the device cookies (dbsc.go) among the pairs, up to
+	// maxCandidates; ndev counts every one seen.
+	dev  [maxCandidates]string
+	ndev int
+	// devOptional: a bound session loads without a valid device cookie
+	// (the registration and refresh endpoints).
+	devOptional bool
 }
 
 // scan adds the session cookies among the cookie pairs of one Cookie header
@@ -294,6 +302,13 @@ func (l *cookieLayout) scan(j *jar, line string) {
 		j.pairs++
 		name = strings.Trim(name, " \t")
 		i := l.chunkIndex(name)
+		if i < 0 && name == l.devName && l.devName != "" {
+			if j.ndev < maxCandidates {
+				j.dev[j.ndev] = strings.Trim(value, " \t")
+			}
+			j.ndev++
+			continue
+		}
 		if i < 0 {
 			for k, n := range j.legacy {
 				if n == name {

@@ -24,6 +24,7 @@ type Manager struct {
 	hook         func(*http.Request, error)
 	saveFailed   func(http.ResponseWriter, *http.Request, error)
 	now          func() time.Time
+	dev          *deviceConfig // nil: device binding off
 }
 
 // New returns a Manager that seals sessions with kr. Every Config field is
@@ -103,6 +104,12 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 	if m.migration, err = m.newMigration(&cfg.Migration, !cfg.Insecure); err != nil {
 		return nil, err
 	}
+	if m.dev, err = newDeviceConfig(cfg.DeviceBinding, &cfg); err != nil {
+		return nil, err
+	}
+	if m.dev != nil {
+		m.devName = m.dev.name
+	}
 	if m.hook == nil {
 		m.hook = logError
 	}
@@ -176,7 +183,14 @@ func (m *Manager) freshAt(st *state, now int64) {
 // still knows which session cookies, and which legacy cookies of a
 // Migration, the request carried.
 func (m *Manager) load(ctx context.Context, st *state, lines []string) error {
+	return m.loadWith(ctx, st, lines, false)
+}
+
+// loadWith is load; with devOptional, a bound session loads without a
+// valid device cookie (for the device-binding endpoints).
+func (m *Manager) loadWith(ctx context.Context, st *state, lines []string, devOptional bool) error {
 	var j jar
+	j.devOptional = devOptional
 	if m.migration != nil {
 		j.legacy = m.migration.names
 	}
@@ -210,6 +224,10 @@ func (m *Manager) loadJar(ctx context.Context, st *state, j *jar) error {
 	}
 	loaded.carried = j.carried
 	if err := m.validated(ctx, &loaded); err != nil {
+		return err
+	}
+	if err := m.deviceStage(&loaded, j, now); err != nil {
+		st.carried = 0 // a passing fault (a failed refresh) must not delete the cookie
 		return err
 	}
 	loaded.accessed = false

@@ -15,7 +15,8 @@ import (
 // compressed length depends on another's contents.
 //
 //	payload = version(0x02) || id[16] || created i64 || deadline i64 || flags u8
-//	          || [uvarint(idle) if flags&0x04] || uvarint(count) || count × entry
+//	          || [uvarint(idle) if flags&0x04] || [x[32] || y[32] if flags&0x40]
+//	          || uvarint(count) || count × entry
 //	entry   = uvarint(len k) || k || 0x00 || uvarint(len v) || v
 //	        | uvarint(len k) || k || 0x01 || uvarint(len v) || uvarint(len z) || z
 //
@@ -27,7 +28,9 @@ const (
 	payloadExplicit = 0x01 // flags: the session has its own expiry (SetExpiry)
 	payloadBrowser  = 0x02 // flags: its own expiry ends at browser close
 	payloadIdle     = 0x04 // flags: its own idle timeout follows, in seconds
-	payloadFlags    = payloadExplicit | payloadBrowser | payloadIdle
+	payloadBound    = 0x40 // flags: the device key of a bound session follows (dbsc.go)
+	payloadFlags    = payloadExplicit | payloadBrowser | payloadIdle | payloadBound
+	payloadPolicy   = payloadBrowser | payloadIdle // flags that need payloadExplicit
 
 	entryPlain   = 0x00 // the value is stored as it is
 	entryDeflate = 0x01 // the value is stored raw-DEFLATE-compressed
@@ -66,9 +69,15 @@ func (st *state) appendPayload(dst []byte, threshold, max int) ([]byte, error) {
 			flags |= payloadIdle
 		}
 	}
+	if st.bound {
+		flags |= payloadBound
+	}
 	dst = append(dst, flags)
 	if flags&payloadIdle != 0 {
 		dst = binary.AppendUvarint(dst, uint64(st.idle))
+	}
+	if st.bound {
+		dst = append(dst, st.devKey[:]...)
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(st.values)))
 	for i := range st.values { // in key order already
@@ -125,7 +134,7 @@ func (st *state) decodePayload(p []byte, max int) error {
 		return fmt.Errorf("%w: session payload of %d bytes is too short", ErrMalformed, len(p))
 	}
 	flags := p[33]
-	if flags&^payloadFlags != 0 || flags&payloadExplicit == 0 && flags != 0 {
+	if flags&^payloadFlags != 0 || flags&payloadExplicit == 0 && flags&payloadPolicy != 0 {
 		return fmt.Errorf("%w: session payload flags %#02x", ErrUnsupportedVersion, flags)
 	}
 	copy(st.id[:], p[1:17])
@@ -144,6 +153,16 @@ func (st *state) decodePayload(p []byte, max int) error {
 			return fmt.Errorf("%w: session idle timeout", ErrMalformed)
 		}
 		st.idle, start = int64(idle), start+n
+	}
+	if flags&payloadBound != 0 {
+		// The key was checked when the session was bound; here it is
+		// authenticated data, and is parsed only when a proof is verified.
+		if len(p)-start < len(st.devKey) {
+			return fmt.Errorf("%w: session device key", ErrMalformed)
+		}
+		st.bound = true
+		copy(st.devKey[:], p[start:])
+		start += len(st.devKey)
 	}
 	count, n := uvarint(p[start:])
 	// Each entry takes at least minEntrySize bytes, which bounds count

@@ -50,6 +50,12 @@ type state struct {
 	browserClose bool  // no Max-Age
 	values       values
 
+	// Device binding (dbsc.go): the session is bound to devKey, a P-256
+	// public key as x || y (payload flags bit 6).
+	bound  bool
+	devKey [64]byte
+	dev    devState // the request's device cookie, and what to write
+
 	// What the request carried.
 	fromCookie bool   // the session came from an authentic cookie
 	info       Info   // describes that cookie
@@ -422,6 +428,7 @@ func (s *Session) Destroy() {
 	s.st.hasID = false
 	s.st.created, s.st.deadline = now, now+s.m.lifetime
 	s.st.explicit, s.st.idle, s.st.browserClose = false, 0, false
+	s.st.bound, s.st.devKey, s.st.dev.offer = false, [64]byte{}, false // logout ends the binding
 	s.st.destroyed = true
 	s.st.fromCookie, s.st.info = false, Info{}
 	s.st.issued, s.st.expires, s.st.oldKey = 0, 0, false
