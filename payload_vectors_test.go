@@ -40,13 +40,15 @@ type payloadVector struct {
 
 // vectorState is a decoded session payload.
 type vectorState struct {
-	ID       string        `json:"id"`
-	Created  int64         `json:"created"`
-	Deadline int64         `json:"deadline"`
-	Explicit bool          `json:"explicit,omitempty"`
-	Browser  bool          `json:"browser_close,omitempty"`
-	Idle     int64         `json:"idle,omitempty"`
-	Entries  []vectorEntry `json:"entries"`
+	ID       string `json:"id"`
+	Created  int64  `json:"created"`
+	Deadline int64  `json:"deadline"`
+	Explicit bool   `json:"explicit,omitempty"`
+	Browser  bool   `json:"browser_close,omitempty"`
+	Idle     int64  `json:"idle,omitempty"`
+	// DeviceKey is the bound device key (flags bit 6), x || y in hex.
+	DeviceKey string        `json:"device_key,omitempty"`
+	Entries   []vectorEntry `json:"entries"`
 }
 
 // vectorEntry is one session value: its key and value as text when they
@@ -112,6 +114,16 @@ var vID = func() (id [16]byte) {
 	return id
 }()
 
+// vDeviceKey is the device key of the bound vector payloads: a P-256
+// public key, x || y (the payload does not check the point; the verifier
+// checked it at registration).
+var vDeviceKey = func() (k [64]byte) {
+	for i := range k {
+		k[i] = byte(0x10 + i)
+	}
+	return k
+}()
+
 // encode writes a payload field by field from SPEC.md §13, checking
 // nothing, so that it can write what the package never would.
 func (h payloadHead) encode(entries ...pe) []byte {
@@ -121,6 +133,9 @@ func (h payloadHead) encode(entries ...pe) []byte {
 	p = append(p, h.flags)
 	if h.flags&payloadIdle != 0 {
 		p = binary.AppendUvarint(p, h.idle)
+	}
+	if h.flags&payloadBound != 0 {
+		p = append(p, vDeviceKey[:]...)
 	}
 	p = binary.AppendUvarint(p, uint64(len(entries)))
 	for _, e := range entries {
@@ -142,6 +157,9 @@ func (h payloadHead) encode(entries ...pe) []byte {
 func (h payloadHead) describe(values []string, lazy map[int]string, entries ...pe) *vectorState {
 	st := &vectorState{ID: hex.EncodeToString(vID[:]), Created: h.created, Deadline: h.deadline,
 		Explicit: h.flags&payloadExplicit != 0, Browser: h.flags&payloadBrowser != 0, Idle: int64(h.idle), Entries: []vectorEntry{}}
+	if h.flags&payloadBound != 0 {
+		st.DeviceKey = hex.EncodeToString(vDeviceKey[:])
+	}
 	for i, e := range entries {
 		ve := vectorEntry{Compressed: e.method == entryDeflate, Error: lazy[i]}
 		ve.Key, ve.KeyHex = textOrHex([]byte(e.key))
@@ -187,6 +205,10 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 	ok("its own expiry (flag bit 0)", payloadHead{payloadVersion, payloadExplicit, t0, t0 + 3600, 0}, 0, []string{uid}, plainEntry("uid", uid))
 	ok("its own expiry, at browser close, with an idle timeout of 90 s (flags 0x07)", payloadHead{payloadVersion, 0x07, t0, t0 + 3600, 90}, 0,
 		[]string{uid}, plainEntry("uid", uid))
+	ok("a device-bound session (flag bit 6): the key, x || y, follows the flags", payloadHead{payloadVersion, payloadBound, t0, t0 + 3600, 0}, 0,
+		[]string{uid}, plainEntry("uid", uid))
+	ok("its own idle timeout and a device key (flags 0x45): the timeout first", payloadHead{payloadVersion, 0x45, t0, t0 + 3600, 90}, 0,
+		[]string{uid}, plainEntry("uid", uid))
 	ok("its own idle timeout of 400 days, a uvarint of 4 bytes", payloadHead{payloadVersion, 0x05, t0, t0 + 3600, maxCookieAge}, 0, nil)
 	ok("a cart compressed (as the package writes it), a token and an ID as they are", vHead, 0,
 		[]string{string(cart), csrf, uid}, ownCart, plainEntry("csrf", csrf), plainEntry("uid", uid))
@@ -230,6 +252,8 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 	fail("an idle timeout over 400 days", payloadHead{payloadVersion, 0x05, t0, t0, maxCookieAge + 1}.encode(), "ErrMalformed")
 	fail("an idle timeout as an overlong uvarint", slices.Concat(vHead.encode()[:33], []byte{0x05, 0xda, 0x00, 0}), "ErrMalformed")
 	fail("an idle timeout cut short", slices.Concat(vHead.encode()[:33], []byte{0x05, 0xda}), "ErrMalformed")
+	fail("a device key cut short", slices.Concat(vHead.encode()[:33], []byte{payloadBound}, vDeviceKey[:63]), "ErrMalformed")
+	fail("flag bit 6 without a key, with bits 1 and 2 but not 0", payloadHead{payloadVersion, 0x46, t0, t0, 90}.encode(), "ErrUnsupportedVersion")
 	fail("the count as an overlong uvarint (0x80 0x00 for 0)", append(vHead.encode()[:34], 0x80, 0x00), "ErrMalformed")
 	fail("the count cut short", append(vHead.encode()[:34], 0x80), "ErrMalformed")
 	fail("the count as 11 bytes", append(vHead.encode()[:34], append(bytes.Repeat([]byte{0x80}, 10), 0x01)...), "ErrMalformed")
@@ -263,7 +287,7 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 		Notes: []string{
 			"Decode the bytes of 'payload_hex' (lowercase hexadecimal) as a session payload with max_payload 'max_payload' (bytes).",
 			"If 'error' is present, decoding fails with that error, named by its Go sentinel (SPEC.md sections 9 and 13).",
-			"Otherwise it gives 'session': 'id' in hexadecimal, 'created' and 'deadline' in Unix seconds, 'explicit', 'browser_close' and 'idle' (seconds; absent: none) from the flags, and the entries in order.",
+			"Otherwise it gives 'session': 'id' in hexadecimal, 'created' and 'deadline' in Unix seconds, 'explicit', 'browser_close', 'idle' (seconds; absent: none) and 'device_key' (x || y in hexadecimal; absent: unbound) from the flags, and the entries in order.",
 			"An entry's key and value are given as 'key' and 'value', UTF-8 text, when they are valid UTF-8; otherwise as 'key_hex' and 'value_hex'. An absent key or value (with no _hex form) is empty. The value is the one read: inflated if 'compressed'.",
 			"An entry with 'error' decodes, but reading its value fails with that error: a decoder that inflates every value at once fails the whole payload with it.",
 			"An absent boolean means false.",
@@ -281,6 +305,9 @@ func TestPayloadVectorsUpToDate(t *testing.T) {
 func describeState(st *state) *vectorState {
 	vs := &vectorState{ID: hex.EncodeToString(st.id[:]), Created: st.created, Deadline: st.deadline,
 		Explicit: st.explicit, Browser: st.browserClose, Idle: st.idle, Entries: []vectorEntry{}}
+	if st.bound {
+		vs.DeviceKey = hex.EncodeToString(st.devKey[:])
+	}
 	for i := range st.values {
 		e := &st.values[i]
 		ve := vectorEntry{Compressed: e.z != nil}

@@ -204,7 +204,7 @@ func specPayload(p []byte, max int) specSession {
 		return specSession{err: cs.ErrUnsupportedVersion}
 	case len(p) < 35:
 		return bad
-	case p[33]&0xf8 != 0, p[33]&0x01 == 0 && p[33] != 0:
+	case p[33]&0xb8 != 0, p[33]&0x01 == 0 && p[33]&0x06 != 0:
 		return specSession{err: cs.ErrUnsupportedVersion}
 	}
 	var s specSession
@@ -221,6 +221,12 @@ func specPayload(p []byte, max int) specSession {
 			return bad
 		}
 		pos += n
+	}
+	if p[33]&0x40 != 0 { // a device key, x || y
+		if len(p)-pos < 64 {
+			return bad
+		}
+		pos += 64
 	}
 	count, n, ok := specUvarint(p[pos:])
 	pos += n
