@@ -27,6 +27,8 @@
 //	                         days, else until the browser closes)
 //	GET  /whoami             You are NAME. | You are not logged in.
 //	POST /logout             Logged out.
+//	POST /dbsc/start         with -dbsc: DBSC registration, and
+//	POST /dbsc/refresh       refresh (served by the middleware)
 //
 // A POST from the page's forms (which send then=/) answers 303 See Other
 // back to the page instead, which shows a flash message once. Every route
@@ -61,6 +63,9 @@
 // http://localhost (and 127.0.0.1); Safari does not, so for Safari, or for
 // another host over plain HTTP, run with -insecure, which drops Secure (and
 // so names the cookie session).
+//
+// With -tls-cert and -tls-key it serves HTTPS (and prints an https://
+// URL); -dbsc adds device-bound sessions, see dbsc.go.
 package main
 
 import (
@@ -93,11 +98,16 @@ func main() {
 
 // run serves the demo on addr until it fails.
 func run(addr, keys string, stdout io.Writer) error {
+	serve := servingFlags()
+	if err := serve.check(); err != nil {
+		return err
+	}
 	kr, err := keyring(context.Background(), keys, keysFileSetting(), *keysPoll)
 	if err != nil {
 		return err
 	}
 	cfg := config(*insecure)
+	serve.apply(&cfg)
 	switch {
 	case cfg.Insecure && !isLoopback(addr):
 		slog.Warn("-insecure: session cookies are not marked Secure, and this address is not loopback: they cross the network in clear", "addr", addr)
@@ -114,8 +124,15 @@ func run(addr, keys string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "listening on %s\n", listenURL(addr, l.Addr()))
+	u := listenURL(addr, l.Addr())
+	if serve.tls() {
+		u = "https" + strings.TrimPrefix(u, "http")
+	}
+	fmt.Fprintf(stdout, "listening on %s\n", u)
 	srv := &http.Server{Handler: withKeyDebug(kr, newHandler(m)), ReadHeaderTimeout: 10 * time.Second}
+	if serve.tls() {
+		return srv.ServeTLS(l, serve.cert, serve.key)
+	}
 	return srv.Serve(l)
 }
 
