@@ -64,7 +64,7 @@ func BenchmarkDeviceMiddleware(b *testing.B) {
 // verify the proof (ES256), bind and seal the session, seal the device
 // cookie and the session identifier, write the JSON. The same proof is
 // replayed, which a stateless server accepts within the challenge's
-// lifetime on a session that is not bound yet (SPEC.md §15.6).
+// lifetime on a session that is not bound yet (SPEC.md §15.7).
 func BenchmarkDeviceRegistration(b *testing.B) {
 	t := &testing.T{}
 	_, clock, _, h := dbscSetup(t)

@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// The registration and refresh endpoints of device binding (SPEC.md
-// §15.4), served by the middleware at DeviceBinding.RegistrationPath and
-// RefreshPath. Each loads the session from the request's cookies without
+// The registration and refresh endpoints of device binding (SPEC.md §15.3
+// and §15.4), served by the middleware at DeviceBinding.RegistrationPath
+// and RefreshPath. Each loads the session from the request's cookies without
 // requiring a device cookie, checks a proof, and answers with the session
 // instructions JSON and a fresh device cookie.
 

@@ -13,7 +13,7 @@ import (
 	"strings"
 )
 
-// The proof a browser sends in Secure-Session-Response (SPEC.md §15.3): a
+// The proof a browser sends in Secure-Session-Response (SPEC.md §15.2): a
 // JWS in compact form, ES256 only, with header typ "dbsc+jwt". At
 // registration the header carries the public key as a jwk; on refresh it
 // must not. Every byte of it is attacker input, so parsing is strict and
