@@ -2,6 +2,7 @@ package cookiesession
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -55,6 +56,11 @@ const (
 // right after a login. Browsers without DBSC never register, and keep
 // ordinary, unbound sessions. DBSC needs HTTPS: Chromium ignores its headers
 // over plain HTTP, so Config.Insecure must be false.
+//
+// Binding is written by the middleware only: [Manager.Load] and its
+// siblings reject a bound session without a valid device cookie as the
+// middleware does, but [Manager.Save] and [Manager.SetCookieHeaders] write
+// no device cookie and no registration offer.
 type DeviceBinding struct {
 	// Enabled turns device binding on. Default: false.
 	Enabled bool
@@ -123,8 +129,8 @@ func newDeviceConfig(d DeviceBinding, cfg *Config) (*deviceConfig, error) {
 			d.CookieName = DefaultDeviceCookieName
 		}
 	}
-	d.CookieLifetime = cmpOrDuration(d.CookieLifetime, DefaultDeviceCookieLifetime)
-	d.ChallengeLifetime = cmpOrDuration(d.ChallengeLifetime, DefaultDeviceChallengeLifetime)
+	d.CookieLifetime = cmp.Or(d.CookieLifetime, DefaultDeviceCookieLifetime)
+	d.ChallengeLifetime = cmp.Or(d.ChallengeLifetime, DefaultDeviceChallengeLifetime)
 	switch {
 	case !validPath(d.RegistrationPath) || !validPath(d.RefreshPath) || d.RegistrationPath == d.RefreshPath ||
 		strings.ContainsAny(d.RegistrationPath+d.RefreshPath, "\"\\?# "):
@@ -152,13 +158,6 @@ func newDeviceConfig(d DeviceBinding, cfg *Config) (*deviceConfig, error) {
 		ttl: int64(d.CookieLifetime / time.Second), challengeTTL: int64(d.ChallengeLifetime / time.Second),
 		origin: d.Origin,
 	}, nil
-}
-
-func cmpOrDuration(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }
 
 // devState is what the request's device cookie said, and what the

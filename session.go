@@ -421,6 +421,8 @@ func (s *Session) Clear() {
 // Destroy removes every key, and deletes every session cookie, at every
 // chunk index up to Config.MaxChunks, when the response is written. Use it
 // at logout. Values set after Destroy start a new session, with a new ID.
+// It ends a device binding (Config.DeviceBinding) too, and the middleware
+// deletes the device cookie.
 func (s *Session) Destroy() {
 	s.lock()
 	now := s.m.nowUnix()
@@ -439,7 +441,9 @@ func (s *Session) Destroy() {
 // Renew gives the session a new random ID and restarts its lifetime, keeping
 // its data, and marks it modified. Call it when privileges change, as at
 // login, so an ID seen before login is of no use after it. An expiry set
-// with [Session.SetExpiry] is kept.
+// with [Session.SetExpiry] is kept, and so is a device binding: the
+// middleware writes the device cookie again for the new ID, expiring when
+// the old one did.
 func (s *Session) Renew() {
 	s.lock()
 	now := s.m.nowUnix()
