@@ -288,8 +288,10 @@ func (m *Manager) deviceStage(st *state, j *jar, now int64) error {
 	}
 	st.dev.carried = j.ndev > 0
 	for i := range min(j.ndev, maxCandidates) {
+		// No clock skew allowance past the device cookie's expiry: it
+		// bounds a stolen copy, and Chromium refreshes it 2 minutes early.
 		p, exp, err := m.openDevice(kindDevice, m.dev.name, j.dev[i], 80, now)
-		if err != nil || !bytes.Equal(p[:16], st.id[:]) {
+		if err != nil || now >= exp || !bytes.Equal(p[:16], st.id[:]) {
 			continue
 		}
 		if st.bound && !bytes.Equal(p[16:], st.devKey[:]) {
