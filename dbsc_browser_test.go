@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -201,16 +200,7 @@ func signJWS(t testing.TB, key *ecdsa.PrivateKey, hdr, payload any) string {
 	t.Helper()
 	h, _ := json.Marshal(hdr)
 	p, _ := json.Marshal(payload)
-	input := b64.EncodeToString(h) + "." + b64.EncodeToString(p)
-	digest := sha256.Sum256([]byte(input))
-	r, s, err := ecdsa.Sign(rand.Reader, key, digest[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig := make([]byte, 64)
-	r.FillBytes(sig[:32])
-	s.FillBytes(sig[32:])
-	return input + "." + b64.EncodeToString(sig)
+	return signRaw(t, key, string(h), string(p))
 }
 
 // dbscApp is the demo's shape: a login that offers binding and leaves a

@@ -5,22 +5,22 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
+	"maps"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
 // dbscSetup returns a manager with device binding on (device cookie
 // lifetime 10 minutes), its clock, the hook's errors, and the test app.
-func dbscSetup(t *testing.T) (*Manager, *testClock, *hookLog, http.Handler) {
+func dbscSetup(t *testing.T) (*Manager, *testClock, *mwHook, http.Handler) {
 	t.Helper()
 	clock := newTestClock(t0)
-	log := &hookLog{}
+	log := &mwHook{}
 	m, err := New(oneKeyring(t), Config{
 		Now:           clock.Now,
-		ErrorHook:     log.add,
+		ErrorHook:     log.record,
 		DeviceBinding: DeviceBinding{Enabled: true},
 	})
 	if err != nil {
@@ -29,18 +29,8 @@ func dbscSetup(t *testing.T) (*Manager, *testClock, *hookLog, http.Handler) {
 	return m, clock, log, dbscApp(m)
 }
 
-type hookLog struct {
-	mu   sync.Mutex
-	errs []error
-}
-
-func (l *hookLog) add(_ *http.Request, err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.errs = append(l.errs, err)
-}
-
-func (l *hookLog) has(target error) bool {
+// has reports whether the hook got an error wrapping target.
+func (l *mwHook) has(target error) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, e := range l.errs {
@@ -341,6 +331,20 @@ func TestDeviceRenewKeepsBinding(t *testing.T) {
 	}
 }
 
+// loginRace logs b in, and answers the page that follows the login (which
+// reads the flash and saves the session) without storing its cookies yet:
+// both requests left with the login's cookies. It returns the login's
+// registration offer and the page's response.
+func loginRace(t *testing.T, h http.Handler, clock *testClock) (b *fakeBrowser, reg string, page *http.Response) {
+	t.Helper()
+	b = newFakeBrowser(t, h, clock, true)
+	resp, _ := b.raw(http.MethodPost, "/login", nil)
+	p := newFakeBrowser(t, h, clock, false)
+	maps.Copy(p.jar, b.jar)
+	page, _ = p.raw(http.MethodGet, "/", nil)
+	return b, resp.Header.Get("Secure-Session-Registration"), page
+}
+
 // TestDeviceConcurrentSave runs the race of a login: the page after the
 // login re-saves the session (it reads the flash) while the browser
 // registers. Whichever Set-Cookie lands last, the session stays bound.
@@ -352,15 +356,7 @@ func TestDeviceConcurrentSave(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			_, clock, _, h := dbscSetup(t)
-			b := newFakeBrowser(t, h, clock, true)
-			resp, _ := b.raw(http.MethodPost, "/login", nil)
-			reg := resp.Header.Get("Secure-Session-Registration")
-			// Both requests leave with the login's cookies.
-			page := newFakeBrowser(t, h, clock, false)
-			for k, v := range b.jar {
-				page.jar[k] = v
-			}
-			pageResp, _ := page.raw(http.MethodGet, "/", nil)
+			b, reg, pageResp := loginRace(t, h, clock)
 			if !pageLast {
 				b.store(pageResp)
 			}
@@ -389,14 +385,7 @@ func TestDeviceConcurrentSave(t *testing.T) {
 	// refresh binds the overwritten session again.
 	t.Run("refresh after the race", func(t *testing.T) {
 		_, clock, _, h := dbscSetup(t)
-		b := newFakeBrowser(t, h, clock, true)
-		resp, _ := b.raw(http.MethodPost, "/login", nil)
-		reg := resp.Header.Get("Secure-Session-Registration")
-		page := newFakeBrowser(t, h, clock, false)
-		for k, v := range b.jar {
-			page.jar[k] = v
-		}
-		pageResp, _ := page.raw(http.MethodGet, "/", nil)
+		b, reg, pageResp := loginRace(t, h, clock)
 		b.register(reg)
 		b.store(pageResp)
 		clock.Add(11 * time.Minute)

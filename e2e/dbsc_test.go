@@ -252,18 +252,9 @@ func TestDeviceBoundChromium(t *testing.T) {
 	base := startTLSDemo(t, dir, certFile, keyFile, &demoLog)
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(browser),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("enable-features", dbscFeatures),
-		chromedp.Flag("ignore-certificate-errors-spki-list", spki),
-		chromedp.UserDataDir(filepath.Join(dir, "profile")),
-	)
+		append(browserOptions(browser, filepath.Join(dir, "profile")),
+			chromedp.Flag("enable-features", dbscFeatures),
+			chromedp.Flag("ignore-certificate-errors-spki-list", spki))...)
 	t.Cleanup(cancelAlloc)
 	events := &dbscEvents{usages: map[network.DeviceBoundSessionWithUsageUsage]int{}}
 	tctx, cancel := chromedp.NewContext(alloc, chromedp.WithListener(events.listen))
