@@ -290,7 +290,7 @@ func (m *Manager) deviceStage(st *state, j *jar, now int64) error {
 	for i := range min(j.ndev, maxCandidates) {
 		// No clock skew allowance past the device cookie's expiry: it
 		// bounds a stolen copy, and Chromium refreshes it 2 minutes early.
-		p, exp, err := m.openDevice(kindDevice, m.dev.name, j.dev[i], 80, now)
+		p, exp, err := m.openDeviceCookie(j.dev[i], now)
 		if err != nil || now >= exp || !bytes.Equal(p[:16], st.id[:]) {
 			continue
 		}

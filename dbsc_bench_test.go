@@ -9,9 +9,9 @@ import (
 
 // benchDevice sets up the test app with device binding on, a bound
 // browser and an unbound one (no DBSC), both logged in.
-func benchDevice(b *testing.B) (h http.Handler, bound, unbound *fakeBrowser) {
+func benchDevice(b *testing.B) (m *Manager, h http.Handler, bound, unbound *fakeBrowser) {
 	t := &testing.T{}
-	_, clock, _, h := dbscSetup(t)
+	m, clock, _, h := dbscSetup(t)
 	bound = newFakeBrowser(t, h, clock, true)
 	bound.do(http.MethodPost, "/login")
 	unbound = newFakeBrowser(t, h, clock, false)
@@ -19,14 +19,17 @@ func benchDevice(b *testing.B) (h http.Handler, bound, unbound *fakeBrowser) {
 	if bound.registrations != 1 || t.Failed() {
 		b.Fatal("setup failed")
 	}
-	return h, bound, unbound
+	return m, h, bound, unbound
 }
 
 // BenchmarkDeviceMiddleware is one GET /whoami through the middleware,
 // which opens the session and, for a bound one, its device cookie. No
-// refresh is due. "off" has device binding turned off altogether.
+// refresh is due. "off" has device binding turned off altogether;
+// "bound-uncached" opens the device cookie every time, as the first
+// request after each refresh does on each instance (dbsc_cache.go).
 func BenchmarkDeviceMiddleware(b *testing.B) {
-	h, bound, unbound := benchDevice(b)
+	m, h, bound, unbound := benchDevice(b)
+	devText := bound.jar["__Host-dbsc"].value
 	clock := newTestClock(t0)
 	off, err := New(oneKeyring(b), Config{Now: clock.Now})
 	if err != nil {
@@ -42,6 +45,7 @@ func BenchmarkDeviceMiddleware(b *testing.B) {
 		{"off", dbscApp(off), offBrowser},
 		{"unbound", h, unbound},
 		{"bound", h, bound},
+		{"bound-uncached", h, bound},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			cookie := tc.b.cookieHeader()
@@ -49,6 +53,9 @@ func BenchmarkDeviceMiddleware(b *testing.B) {
 			r.Header.Set("Cookie", cookie)
 			b.ReportAllocs()
 			for b.Loop() {
+				if tc.name == "bound-uncached" {
+					m.devCache.slot(devText).Store(nil)
+				}
 				w := httptest.NewRecorder()
 				tc.h.ServeHTTP(w, r)
 				if !strings.HasPrefix(w.Body.String(), "You are logged in") {
@@ -89,7 +96,7 @@ func BenchmarkDeviceRegistration(b *testing.B) {
 // is the first POST, answered 403 with a sealed challenge; "proof" the
 // retry, which verifies the proof and seals a new device cookie.
 func BenchmarkDeviceRefresh(b *testing.B) {
-	h, br, _ := benchDevice(b)
+	_, h, br, _ := benchDevice(b)
 	challenge := httptest.NewRequest(http.MethodPost, "https://localhost:8787/dbsc/refresh", nil)
 	challenge.Header.Set("Cookie", br.cookieHeader())
 	challenge.Header.Set("Sec-Secure-Session-Id", br.id)

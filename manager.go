@@ -25,6 +25,7 @@ type Manager struct {
 	saveFailed   func(http.ResponseWriter, *http.Request, error)
 	now          func() time.Time
 	dev          *deviceConfig // nil: device binding off
+	devCache     *deviceCache  // device cookies that opened (dbsc_cache.go)
 }
 
 // New returns a Manager that seals sessions with kr. Every Config field is
@@ -108,7 +109,7 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	if m.dev != nil {
-		m.devName = m.dev.name
+		m.devName, m.devCache = m.dev.name, newDeviceCache()
 	}
 	if m.hook == nil {
 		m.hook = logError
