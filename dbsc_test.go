@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -8,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -485,5 +487,52 @@ func TestDeviceCache(t *testing.T) {
 	}
 	if _, _, err := m.openDeviceCookie(text, now); !errors.Is(err, ErrKeyDisabled) {
 		t.Errorf("device cookie under a disabled key: %v", err)
+	}
+}
+
+// TestDeviceRevocation: a session that Config.Validate rejects (a revoked
+// ID) is not refreshed: the refresh ends the browser's DBSC session.
+func TestDeviceRevocation(t *testing.T) {
+	clock := newTestClock(t0)
+	var mu sync.Mutex
+	revoked := map[string]bool{}
+	m, err := New(oneKeyring(t), Config{
+		Now:           clock.Now,
+		ErrorHook:     (&mwHook{}).record,
+		DeviceBinding: DeviceBinding{Enabled: true},
+		Validate: func(_ context.Context, s *Session) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if revoked[s.ID()] {
+				return errors.New("revoked")
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := dbscApp(m)
+	b := loginBound(t, h, clock)
+	s, err := m.LoadHeader(t.Context(), b.cookieHeader())
+	if err != nil || !s.DeviceBound() {
+		t.Fatalf("Load of the bound session: %v, bound %v", err, s.DeviceBound())
+	}
+	// Load, like the middleware, refuses a bound session without its
+	// device cookie.
+	copied := b.steal()
+	copied.jar["__Host-dbsc"] = jarCookie{value: "x"}
+	if s, err := m.LoadHeader(t.Context(), copied.cookieHeader()); !errors.Is(err, ErrDeviceBinding) || !s.IsNew() {
+		t.Errorf("Load without a device cookie: %v", err)
+	}
+	mu.Lock()
+	revoked[s.ID()] = true
+	mu.Unlock()
+	if got := whoami(t, b); got != notLoggedIn {
+		t.Errorf("revoked: %q", got)
+	}
+	resp, body := b.raw(http.MethodPost, "/dbsc/refresh", map[string]string{"Sec-Secure-Session-Id": b.id})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"continue":false`) {
+		t.Errorf("refresh of a revoked session: %d %s", resp.StatusCode, body)
 	}
 }
