@@ -6,7 +6,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
-	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -333,73 +332,6 @@ func TestDeviceRenewKeepsBinding(t *testing.T) {
 	}
 }
 
-// loginRace logs b in, and answers the page that follows the login (which
-// reads the flash and saves the session) without storing its cookies yet:
-// both requests left with the login's cookies. It returns the login's
-// registration offer and the page's response.
-func loginRace(t *testing.T, h http.Handler, clock *testClock) (b *fakeBrowser, reg string, page *http.Response) {
-	t.Helper()
-	b = newFakeBrowser(t, h, clock, true)
-	resp, _ := b.raw(http.MethodPost, "/login", nil)
-	p := newFakeBrowser(t, h, clock, false)
-	maps.Copy(p.jar, b.jar)
-	page, _ = p.raw(http.MethodGet, "/", nil)
-	return b, resp.Header.Get("Secure-Session-Registration"), page
-}
-
-// TestDeviceConcurrentSave runs the race of a login: the page after the
-// login re-saves the session (it reads the flash) while the browser
-// registers. Whichever Set-Cookie lands last, the session stays bound.
-func TestDeviceConcurrentSave(t *testing.T) {
-	for _, pageLast := range []bool{false, true} {
-		name := "registration last"
-		if pageLast {
-			name = "unbound page save last"
-		}
-		t.Run(name, func(t *testing.T) {
-			_, clock, _, h := dbscSetup(t)
-			b, reg, pageResp := loginRace(t, h, clock)
-			if !pageLast {
-				b.store(pageResp)
-			}
-			b.register(reg)
-			if pageLast {
-				b.store(pageResp) // the unbound session overwrites the bound one
-			}
-			if b.registrations != 1 {
-				t.Fatal("registration failed")
-			}
-			if _, body := b.do(http.MethodGet, "/"); body != "bound=true\n" {
-				t.Errorf("page says %q", body)
-			}
-			// The binding holds: a copy dies, the browser refreshes.
-			thief := b.steal()
-			clock.Add(11 * time.Minute)
-			if got := whoami(t, thief); got != notLoggedIn {
-				t.Errorf("copy: %q", got)
-			}
-			if got := whoami(t, b); got != loggedIn {
-				t.Errorf("browser: %q", got)
-			}
-		})
-	}
-	// And when no request carries the device cookie before it expires, the
-	// refresh binds the overwritten session again.
-	t.Run("refresh after the race", func(t *testing.T) {
-		_, clock, _, h := dbscSetup(t)
-		b, reg, pageResp := loginRace(t, h, clock)
-		b.register(reg)
-		b.store(pageResp)
-		clock.Add(11 * time.Minute)
-		if got := whoami(t, b); got != loggedIn || b.refreshes != 1 {
-			t.Fatalf("browser: %q, %d refreshes", got, b.refreshes)
-		}
-		if _, body := b.do(http.MethodGet, "/"); body != "bound=true\n" {
-			t.Errorf("page says %q", body)
-		}
-	})
-}
-
 func TestDeviceBindingConfig(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -437,56 +369,6 @@ func TestDeviceBindingConfig(t *testing.T) {
 	}
 	if resp, _ := b.raw(http.MethodPost, "/dbsc/start", nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("registration path with binding off: %d", resp.StatusCode)
-	}
-}
-
-// TestDeviceCache checks that the cache of opened device cookies never
-// accepts what opening would refuse: a key disabled after the device
-// cookie was cached, an expired device cookie, or a text that differs.
-func TestDeviceCache(t *testing.T) {
-	m, clock, _, h := dbscSetup(t)
-	b := loginBound(t, h, clock)
-	text := b.jar["__Host-dbsc"].value
-	now := clock.Now().Unix()
-	rec, exp, err := m.openDeviceCookie(text, now)
-	if err != nil || m.devCache.get(text, m.codec.kr.load()) == nil {
-		t.Fatalf("first open: %v, or not cached", err)
-	}
-	if again, _, err := m.openDeviceCookie(text, now); err != nil || *again != *rec {
-		t.Fatalf("cached open: %v", err)
-	}
-	// A text one character off misses, and does not open.
-	last := "A"
-	if text[len(text)-1] == 'A' {
-		last = "Q"
-	}
-	other := text[:len(text)-1] + last
-	if _, _, err := m.openDeviceCookie(other, now); err == nil {
-		t.Error("an altered device cookie opened")
-	}
-	// The cache does not extend the expiry: the stage refuses it.
-	clock.Add(time.Duration(exp-now) * time.Second)
-	if got := whoami(t, b.steal()); got != notLoggedIn {
-		t.Errorf("expired device cookie, cached: %q", got)
-	}
-	// A keyring change makes every entry miss: with the device cookie's
-	// key disabled, it no longer opens, cached or not.
-	clock.Set(time.Unix(now, 0))
-	kr := m.codec.kr
-	if err := kr.Add(testKey(t, 2, 2)); err != nil {
-		t.Fatal(err)
-	}
-	if m.devCache.get(text, kr.load()) != nil {
-		t.Error("a keyring change left the cache entry valid")
-	}
-	if err := kr.Promote(2); err != nil {
-		t.Fatal(err)
-	}
-	if err := kr.Disable(1); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := m.openDeviceCookie(text, now); !errors.Is(err, ErrKeyDisabled) {
-		t.Errorf("device cookie under a disabled key: %v", err)
 	}
 }
 
