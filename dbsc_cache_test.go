@@ -55,4 +55,3 @@ func TestDeviceCache(t *testing.T) {
 		t.Errorf("device cookie under a disabled key: %v", err)
 	}
 }
-

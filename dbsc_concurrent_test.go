@@ -73,4 +73,3 @@ func TestDeviceConcurrentSave(t *testing.T) {
 		}
 	})
 }
-
