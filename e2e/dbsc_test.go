@@ -385,9 +385,11 @@ func TestDeviceBoundChromium(t *testing.T) {
 
 	// Chromium's own device cookie expired long ago: the next navigation
 	// waits for a refresh through the challenge, and is logged in.
+	start := time.Now()
 	if page := text(base + "whoami"); strings.TrimSpace(page) != "You are alice." {
 		t.Fatalf("Chromium after the device cookie expired: %q", page)
 	}
+	held := time.Since(start)
 	ok, failed := events.count("refresh")
 	if ok <= refreshes || failed > 0 {
 		t.Errorf("refresh events: %d succeeded (%d before), %d failed", ok, refreshes, failed)
@@ -396,8 +398,8 @@ func TestDeviceBoundChromium(t *testing.T) {
 		t.Error("no request was deferred for a refresh")
 	}
 	challenges, _ := events.count("challenge")
-	t.Logf("DBSC events: creation ok; %d refreshes ok; %d challenge events; %d deferred requests",
-		ok, challenges, events.usage(network.DeviceBoundSessionWithUsageUsageDeferred))
+	t.Logf("DBSC events: creation ok; %d refreshes ok; %d challenge events; %d deferred requests; the navigation held for the refresh took %v",
+		ok, challenges, events.usage(network.DeviceBoundSessionWithUsageUsageDeferred), held.Round(time.Millisecond))
 }
 
 // sessionIdentifier returns the DBSC session identifier that the events
