@@ -92,7 +92,7 @@ func TestVerifyProof(t *testing.T) {
 		{"four parts", good + ".x", nil},
 		{"too long", strings.Repeat("a", maxProofLen+1), nil},
 		{"padding", parts[0] + "=." + parts[1] + "." + parts[2], nil},
-		{"std base64", strings.ReplaceAll(good, "_", "/"), nil},
+		{"std base64", parts[0] + "." + parts[1] + "." + "+" + parts[2][1:], nil},
 		{"newline", parts[0] + "\n." + parts[1] + "." + parts[2], nil},
 		{"bad signature", parts[0] + "." + parts[1] + "." + b64.EncodeToString(make([]byte, 64)), nil},
 		{"short signature", parts[0] + "." + parts[1] + "." + b64.EncodeToString(make([]byte, 63)), nil},
