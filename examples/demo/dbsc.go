@@ -19,6 +19,11 @@ import (
 // expires. DBSC needs HTTPS with a certificate the browser trusts:
 // Chromium ignores it over plain HTTP, and -dbsc refuses to start without
 // TLS. The page says whether the session is device-bound.
+//
+// Chromium refreshes a device cookie with less than 2 minutes to live, so
+// a -dbsc-ttl under that makes it refresh before every request, and it
+// signs at most 6 times per 9 minutes per site: short values are for
+// tests. The default is the library's, 10 minutes.
 var (
 	tlsCert = flag.String("tls-cert", "", "serve HTTPS with this certificate file (PEM); needs -tls-key")
 	tlsKey  = flag.String("tls-key", "", "the private key file (PEM) of -tls-cert")
