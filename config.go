@@ -211,6 +211,10 @@ type Config struct {
 	// Default: a 500 Internal Server Error, without the Content-Length,
 	// Content-Encoding and ETag headers the handler set.
 	SaveFailed func(w http.ResponseWriter, r *http.Request, err error)
+	// DeviceBinding turns on device-bound sessions (DBSC): see
+	// [DeviceBinding] and [Session.OfferDeviceBinding].
+	// Default: the zero DeviceBinding, off.
+	DeviceBinding DeviceBinding
 	// Now returns the current time. Tests inject a clock here.
 	// Default: time.Now.
 	Now func() time.Time

@@ -44,6 +44,7 @@ type cookieLayout struct {
 	secure    bool     // attrs has Secure
 	maxChunks int
 	maxSize   int
+	devName   string // the device cookie's name (dbsc.go); "": binding off
 }
 
 // cookieSpec is what a cookieLayout is made from: the cookie fields of a
@@ -285,6 +286,13 @@ type jar struct {
 	// Migration's legacy cookies); bit i of legacyBits: legacy[i] was present.
 	legacy     []string
 	legacyBits uint32
+	// dev holds the device cookies (dbsc.go) among the pairs, up to
+	// maxCandidates; ndev counts every one seen.
+	dev  [maxCandidates]string
+	ndev int
+	// devOptional: a bound session loads without a valid device cookie
+	// (the registration and refresh endpoints).
+	devOptional bool
 }
 
 // scan adds the session cookies among the cookie pairs of one Cookie header
@@ -310,6 +318,14 @@ func (l *cookieLayout) scan(j *jar, line string) {
 func (l *cookieLayout) scanPair(j *jar, name, value string) {
 	name = strings.Trim(name, " \t")
 	i := l.chunkIndex(name)
+	if i < 0 && name == l.devName && l.devName != "" {
+		// The device cookie of Config.DeviceBinding (dbsc.go).
+		if j.ndev < maxCandidates {
+			j.dev[j.ndev] = strings.Trim(value, " \t")
+		}
+		j.ndev++
+		return
+	}
 	if i < 0 {
 		for k, n := range j.legacy {
 			if n == name {

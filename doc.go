@@ -129,6 +129,17 @@
 // revocationtest package is the conformance suite for any other
 // [RevocationStore].
 //
+// # Device-bound sessions
+//
+// [Config.DeviceBinding], off by default, binds a session to a key that
+// the browser keeps and cannot export (Device Bound Session Credentials,
+// in Chrome and Chromium), so that a copy of the cookies stops working
+// when the short-lived device cookie expires. A handler offers binding
+// with [Session.OfferDeviceBinding] at login; the middleware serves the
+// registration and refresh endpoints. The public key is sealed in the
+// session, and the challenges are sealed values: nothing is stored on the
+// server. Browsers without DBSC keep ordinary sessions. It needs HTTPS.
+//
 // # Sealing values
 //
 // A [Codec] turns any serializable Go value into a cookie-safe string for a

@@ -29,6 +29,8 @@ type Manager struct {
 	hook         func(*http.Request, error)
 	saveFailed   func(http.ResponseWriter, *http.Request, error)
 	now          func() time.Time
+	dev          *deviceConfig // nil: device binding off
+	devCache     *deviceCache  // device cookies that opened (dbsc_cache.go)
 }
 
 // New returns a Manager that seals sessions with kr. Every Config field is
@@ -128,6 +130,12 @@ func New(kr *Keyring, cfg Config) (*Manager, error) {
 	if m.revocation, err = newRevocation(&cfg.Revocation, codec.skew); err != nil {
 		return nil, err
 	}
+	if m.dev, err = newDeviceConfig(cfg.DeviceBinding, &cfg); err != nil {
+		return nil, err
+	}
+	if m.dev != nil {
+		m.devName, m.devCache = m.dev.name, newDeviceCache()
+	}
 	if m.hook == nil {
 		m.hook = logError
 	}
@@ -203,13 +211,16 @@ func (m *Manager) freshAt(st *state, now int64) {
 // whose stages run in this order (the handler, then the save, come after
 // it):
 //
-//  1. read: one pass over the lines finds the session's chunk cookies and
-//     any legacy cookies of a Migration (scan);
+//  1. read: one pass over the lines finds the session's chunk cookies, the
+//     device cookie of Config.DeviceBinding, and any legacy cookies of a
+//     Migration (scan);
 //  2. open: authenticate, check the sealed expiry, and decode the payload
 //     within MaxSessionSize and MaxCompressionRatio, inflating nothing
 //     (loadJar, open);
 //  3. check: the expiry policy in force, Lifetime, IdleTimeout and
-//     CreatedAfter (checkPolicy), then Config.Validate (loadJar);
+//     CreatedAfter (checkPolicy), then Config.Validate, then revocation
+//     when due (checkRevocation), then device binding (deviceStage), all
+//     in loadJar;
 //  4. migrate: only for a request that carried no session cookie at all
 //     (migrateFallback).
 //
@@ -217,7 +228,16 @@ func (m *Manager) freshAt(st *state, now int64) {
 // a fresh session that still knows which session cookies, and which legacy
 // cookies, the request carried.
 func (m *Manager) loadRequest(ctx context.Context, r *http.Request, st *state, lines []string) error {
+	err := m.loadCookies(ctx, st, lines, false)
+	return m.migrateFallback(ctx, r, st, lines, err)
+}
+
+// loadCookies is stages 1 to 3 of loadRequest, with no migration; with
+// devOptional, a bound session loads without a valid device cookie (for
+// the device-binding endpoints, which check a proof instead).
+func (m *Manager) loadCookies(ctx context.Context, st *state, lines []string, devOptional bool) error {
 	var j jar
+	j.devOptional = devOptional
 	if m.migration != nil {
 		j.legacy = m.migration.names
 	}
@@ -226,7 +246,7 @@ func (m *Manager) loadRequest(ctx context.Context, r *http.Request, st *state, l
 	}
 	err := m.loadJar(ctx, st, &j)
 	st.legacy = j.legacyBits
-	return m.migrateFallback(ctx, r, st, lines, err)
+	return err
 }
 
 // loadJar fills st from the session cookies in j: stages 2 and 3 of
@@ -271,6 +291,12 @@ func (m *Manager) loadJar(ctx context.Context, st *state, j *jar) error {
 		if errors.Is(err, ErrRevocationUnavailable) {
 			st.held = true // fail closed: a passing fault keeps the cookie
 		}
+		return err
+	}
+	if err := m.deviceStage(&loaded, j, now); err != nil {
+		// A passing fault (a refresh that failed) must not delete the
+		// cookie: only a new session written in its place does.
+		st.keepCookie = true
 		return err
 	}
 	loaded.accessed = false

@@ -123,6 +123,9 @@ type middleware struct {
 }
 
 func (mw *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if mw.m.dev != nil && mw.m.deviceRoute(w, r) {
+		return
+	}
 	x := new(exchange)
 	rw := &x.rw
 	rw.w, rw.m, rw.s.m = w, mw.m, mw.m
@@ -194,7 +197,11 @@ func (rw *responseWriter) save(status int) (lines []string, loadErr, err error) 
 		_, loadErr = rw.m.loadLazy(s)
 	}
 	if status < 500 {
-		lines, err = rw.m.save(&s.st, rw.m.nowUnix())
+		now, destroyed := rw.m.nowUnix(), s.st.destroyed
+		lines, err = rw.m.save(&s.st, now)
+		if rw.m.dev != nil && (err == nil || isKept(err)) {
+			lines, err = rw.m.deviceSave(rw.w.Header(), &s.st, now, destroyed, lines, err)
+		}
 	}
 	if s.st.accessed || len(lines) > 0 {
 		addVary(rw.w.Header())

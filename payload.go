@@ -17,7 +17,8 @@ import (
 //	payload = version(0x02) || id[16] || created i64 || deadline i64 || flags u8
 //	          || [uvarint(idle) if flags&0x04]
 //	          || [uvarint(len s) || s || login i64 if flags&0x10]
-//	          || [checked i64 if flags&0x20] || uvarint(count) || count × entry
+//	          || [checked i64 if flags&0x20] || [x[32] || y[32] if flags&0x40]
+//	          || uvarint(count) || count × entry
 //
 // (flags bit 3, 0x08: the session's own policy turns the idle timeout off.)
 //
@@ -35,7 +36,9 @@ const (
 	payloadNoIdle   = 0x08 // flags: its own expiry has no idle timeout at all
 	payloadSubject  = 0x10 // flags: the subject and its login time follow (revocation.go)
 	payloadChecked  = 0x20 // flags: the time of the last revocation check follows
-	payloadFlags    = payloadExplicit | payloadBrowser | payloadIdle | payloadNoIdle | payloadSubject | payloadChecked
+	payloadBound    = 0x40 // flags: the device key of a bound session follows (dbsc.go)
+	payloadFlags    = payloadExplicit | payloadBrowser | payloadIdle | payloadNoIdle | payloadSubject | payloadChecked | payloadBound
+	payloadPolicy   = payloadBrowser | payloadIdle | payloadNoIdle // flags that need payloadExplicit
 
 	entryPlain   = 0x00 // the value is stored as it is
 	entryDeflate = 0x01 // the value is stored raw-DEFLATE-compressed
@@ -83,11 +86,17 @@ func (st *state) appendPayload(dst []byte, threshold, max, ratio int) ([]byte, e
 			flags |= payloadChecked
 		}
 	}
+	if st.bound {
+		flags |= payloadBound
+	}
 	dst = append(dst, flags)
 	if flags&payloadIdle != 0 {
 		dst = binary.AppendUvarint(dst, uint64(st.idle))
 	}
 	dst = st.appendSubject(dst, flags)
+	if st.bound {
+		dst = append(dst, st.devKey[:]...)
+	}
 	dst = binary.AppendUvarint(dst, uint64(len(st.values)))
 	for i := range st.values { // in key order already
 		e := &st.values[i]
@@ -149,7 +158,7 @@ func (st *state) decodePayload(p []byte, max, ratio int) error {
 	}
 	flags := p[33]
 	if flags&^payloadFlags != 0 ||
-		flags&payloadExplicit == 0 && flags&(payloadBrowser|payloadIdle|payloadNoIdle) != 0 ||
+		flags&payloadExplicit == 0 && flags&payloadPolicy != 0 ||
 		flags&payloadIdle != 0 && flags&payloadNoIdle != 0 ||
 		flags&payloadChecked != 0 && flags&payloadSubject == 0 {
 		return fmt.Errorf("%w: session payload flags %#02x", ErrUnsupportedVersion, flags)
@@ -175,6 +184,16 @@ func (st *state) decodePayload(p []byte, max, ratio int) error {
 	start, subject, err := st.readSubject(p, start, flags)
 	if err != nil {
 		return err
+	}
+	if flags&payloadBound != 0 {
+		// The key was checked when the session was bound; here it is
+		// authenticated data, and is parsed only when a proof is verified.
+		if len(p)-start < len(st.devKey) {
+			return fmt.Errorf("%w: session device key", ErrMalformed)
+		}
+		st.bound = true
+		copy(st.devKey[:], p[start:])
+		start += len(st.devKey)
 	}
 	count, n := uvarint(p[start:])
 	// Each entry takes at least minEntrySize bytes, which bounds count

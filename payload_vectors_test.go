@@ -41,17 +41,19 @@ type payloadVector struct {
 
 // vectorState is a decoded session payload.
 type vectorState struct {
-	ID       string        `json:"id"`
-	Created  int64         `json:"created"`
-	Deadline int64         `json:"deadline"`
-	Explicit bool          `json:"explicit,omitempty"`
-	Browser  bool          `json:"browser_close,omitempty"`
-	Idle     int64         `json:"idle,omitempty"`
-	NoIdle   bool          `json:"no_idle,omitempty"`
-	Subject  string        `json:"subject,omitempty"`
-	Login    int64         `json:"login_ns,omitempty"`
-	Checked  int64         `json:"checked_ns,omitempty"`
-	Entries  []vectorEntry `json:"entries"`
+	ID       string `json:"id"`
+	Created  int64  `json:"created"`
+	Deadline int64  `json:"deadline"`
+	Explicit bool   `json:"explicit,omitempty"`
+	Browser  bool   `json:"browser_close,omitempty"`
+	Idle     int64  `json:"idle,omitempty"`
+	NoIdle   bool   `json:"no_idle,omitempty"`
+	Subject  string `json:"subject,omitempty"`
+	Login    int64  `json:"login_ns,omitempty"`
+	Checked  int64  `json:"checked_ns,omitempty"`
+	// DeviceKey is the bound device key (flags bit 6), x || y in hex.
+	DeviceKey string        `json:"device_key,omitempty"`
+	Entries   []vectorEntry `json:"entries"`
 }
 
 // vectorEntry is one session value: its key and value as text when they
@@ -117,6 +119,16 @@ var vID = func() (id [16]byte) {
 	return id
 }()
 
+// vDeviceKey is the device key of the bound vector payloads: a P-256
+// public key, x || y (the payload does not check the point; the verifier
+// checked it at registration).
+var vDeviceKey = func() (k [64]byte) {
+	for i := range k {
+		k[i] = byte(0x10 + i)
+	}
+	return k
+}()
+
 // encode writes a payload field by field from SPEC.md §13, checking
 // nothing, so that it can write what the package never would.
 func (h payloadHead) encode(entries ...pe) []byte { return h.encodeWith(nil, entries...) }
@@ -132,6 +144,9 @@ func (h payloadHead) encodeWith(extra []byte, entries ...pe) []byte {
 		p = binary.AppendUvarint(p, h.idle)
 	}
 	p = append(p, extra...)
+	if h.flags&payloadBound != 0 {
+		p = append(p, vDeviceKey[:]...)
+	}
 	p = binary.AppendUvarint(p, uint64(len(entries)))
 	for _, e := range entries {
 		p = binary.AppendUvarint(p, uint64(len(e.key)))
@@ -153,6 +168,9 @@ func (h payloadHead) describe(values []string, lazy map[int]string, entries ...p
 	st := &vectorState{ID: hex.EncodeToString(vID[:]), Created: h.created, Deadline: h.deadline,
 		Explicit: h.flags&payloadExplicit != 0, Browser: h.flags&payloadBrowser != 0, Idle: int64(h.idle),
 		NoIdle: h.flags&payloadNoIdle != 0, Entries: []vectorEntry{}}
+	if h.flags&payloadBound != 0 {
+		st.DeviceKey = hex.EncodeToString(vDeviceKey[:])
+	}
 	for i, e := range entries {
 		ve := vectorEntry{Compressed: e.method == entryDeflate, Error: lazy[i]}
 		ve.Key, ve.KeyHex = textOrHex([]byte(e.key))
@@ -199,6 +217,10 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 	ok("its own expiry, at browser close, with an idle timeout of 90 s (flags 0x07)", payloadHead{payloadVersion, 0x07, t0, t0 + 3600, 90}, 0,
 		[]string{uid}, plainEntry("uid", uid))
 	ok("its own expiry with no idle timeout at all (flags 0x09)", payloadHead{payloadVersion, 0x09, t0, t0 + 3600, 0}, 0,
+		[]string{uid}, plainEntry("uid", uid))
+	ok("a device-bound session (flag bit 6): the key, x || y, follows the flags", payloadHead{payloadVersion, payloadBound, t0, t0 + 3600, 0}, 0,
+		[]string{uid}, plainEntry("uid", uid))
+	ok("its own idle timeout and a device key (flags 0x45): the timeout first", payloadHead{payloadVersion, 0x45, t0, t0 + 3600, 90}, 0,
 		[]string{uid}, plainEntry("uid", uid))
 	ok("its own idle timeout of 400 days, a uvarint of 4 bytes", payloadHead{payloadVersion, 0x05, t0, t0 + 3600, maxCookieAge}, 0, nil)
 	ok("a cart compressed (as the package writes it), a token and an ID as they are", vHead, 0,
@@ -257,7 +279,7 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 	fail("version 1 (the payload before this one)", edit(one, func(b []byte) []byte { b[0] = 1; return b }), "ErrUnsupportedVersion")
 	fail("version 3, one byte: the version is checked before the length", []byte{3}, "ErrUnsupportedVersion")
 	fail("34 bytes: no count", one[:34], "ErrMalformed")
-	fail("a reserved flag bit", payloadHead{payloadVersion, 0x41, t0, t0, 0}.encode(), "ErrUnsupportedVersion")
+	fail("a reserved flag bit (7)", payloadHead{payloadVersion, 0x81, t0, t0, 0}.encode(), "ErrUnsupportedVersion")
 	fail("flag bit 3 without bit 0", payloadHead{payloadVersion, 0x08, t0, t0, 0}.encode(), "ErrUnsupportedVersion")
 	fail("flag bits 2 and 3 together: an idle timeout and none", payloadHead{payloadVersion, 0x0d, t0, t0, 90}.encode(), "ErrUnsupportedVersion")
 	fail("flag bit 1 without bit 0", payloadHead{payloadVersion, 0x02, t0, t0, 0}.encode(), "ErrUnsupportedVersion")
@@ -269,6 +291,8 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 	fail("an idle timeout over 400 days", payloadHead{payloadVersion, 0x05, t0, t0, maxCookieAge + 1}.encode(), "ErrMalformed")
 	fail("an idle timeout as an overlong uvarint", slices.Concat(vHead.encode()[:33], []byte{0x05, 0xda, 0x00, 0}), "ErrMalformed")
 	fail("an idle timeout cut short", slices.Concat(vHead.encode()[:33], []byte{0x05, 0xda}), "ErrMalformed")
+	fail("a device key cut short", slices.Concat(vHead.encode()[:33], []byte{payloadBound}, vDeviceKey[:63]), "ErrMalformed")
+	fail("flag bit 6 without a key, with bits 1 and 2 but not 0", payloadHead{payloadVersion, 0x46, t0, t0, 90}.encode(), "ErrUnsupportedVersion")
 	fail("the count as an overlong uvarint (0x80 0x00 for 0)", append(vHead.encode()[:34], 0x80, 0x00), "ErrMalformed")
 	fail("the count cut short", append(vHead.encode()[:34], 0x80), "ErrMalformed")
 	fail("the count as 11 bytes", append(vHead.encode()[:34], append(bytes.Repeat([]byte{0x80}, 10), 0x01)...), "ErrMalformed")
@@ -306,7 +330,7 @@ func genPayloadVectors(t testing.TB) payloadVectorFile {
 		Notes: []string{
 			"Decode the bytes of 'payload_hex' (lowercase hexadecimal) as a session payload with max_values 'max_values' (bytes) and max_ratio 'max_ratio'.",
 			"If 'error' is present, decoding fails with that error, named by its Go sentinel (SPEC.md sections 9 and 13).",
-			"Otherwise it gives 'session': 'id' in hexadecimal, 'created' and 'deadline' in Unix seconds, 'explicit', 'browser_close', 'idle' (seconds; absent: none of its own) and 'no_idle' (flags bit 3: no idle timeout at all) from the flags, 'subject', 'login_ns' and 'checked_ns' (Unix nanoseconds; flags bits 4 and 5; absent: none), and the entries in order.",
+			"Otherwise it gives 'session': 'id' in hexadecimal, 'created' and 'deadline' in Unix seconds, 'explicit', 'browser_close', 'idle' (seconds; absent: none of its own) and 'no_idle' (flags bit 3: no idle timeout at all) from the flags, 'subject', 'login_ns' and 'checked_ns' (Unix nanoseconds; flags bits 4 and 5; absent: none), 'device_key' (flags bit 6: x || y in hexadecimal; absent: unbound), and the entries in order.",
 			"An entry's key and value are given as 'key' and 'value', UTF-8 text, when they are valid UTF-8; otherwise as 'key_hex' and 'value_hex'. An absent key or value (with no _hex form) is empty. The value is the one read: inflated if 'compressed'.",
 			"An entry with 'error' decodes, but reading its value fails with that error: a decoder that inflates every value at once fails the whole payload with it.",
 			"An absent boolean means false.",
@@ -325,6 +349,9 @@ func describeState(st *state) *vectorState {
 	vs := &vectorState{ID: hex.EncodeToString(st.id[:]), Created: st.created, Deadline: st.deadline,
 		Explicit: st.explicit, Browser: st.browserClose, Idle: st.idle, NoIdle: st.noIdle,
 		Subject: st.subject, Login: st.login, Checked: st.checked, Entries: []vectorEntry{}}
+	if st.bound {
+		vs.DeviceKey = hex.EncodeToString(st.devKey[:])
+	}
 	for i := range st.values {
 		e := &st.values[i]
 		ve := vectorEntry{Compressed: e.z != nil}

@@ -55,7 +55,7 @@ func addSubjectVectors(t testing.TB, add func(string, int, []byte, *vectorState,
 
 	fields := subjectFields([]byte("u"), login, checked)
 	fail("flag bit 5 without bit 4", head(0x20).encodeWith(subjectFields(nil, 0, checked)), "ErrUnsupportedVersion")
-	fail("a reserved flag bit (6)", head(0x40).encode(), "ErrUnsupportedVersion")
+	fail("a reserved flag bit (7), with a subject", head(0x90).encode(), "ErrUnsupportedVersion")
 	fail("an empty subject", head(0x10).encodeWith(subjectFields([]byte{}, login, 0)), "ErrMalformed")
 	fail("a subject of 257 bytes", head(0x10).encodeWith(subjectFields(bytes.Repeat([]byte("s"), maxSubjectLen+1), login, 0)), "ErrMalformed")
 	fail("a subject length past the end", head(0x10).encodeWith([]byte{9, 'u'}), "ErrMalformed")

@@ -58,6 +58,11 @@ type state struct {
 	checked   int64  // Unix nanoseconds: the last revocation check it passed; 0: none
 	rechecked bool   // checked moved in this request: seal again
 	held      bool   // fresh because the revocation store failed: keep the cookie
+	// Device binding (dbsc.go): the session is bound to devKey, a P-256
+	// public key as x || y (payload flags bit 6).
+	bound  bool
+	devKey [64]byte
+	dev    devState // the request's device cookie, and what to write
 
 	// What the request carried.
 	fromCookie bool   // the session came from an authentic cookie
@@ -430,6 +435,8 @@ func (s *Session) Clear() {
 // With a Config.Migration that loads, the first cookie is not deleted but
 // replaced by an empty session, so that the browser is not migrated again
 // from a legacy cookie that the logout could not delete (see [Migration]).
+// It ends a device binding (Config.DeviceBinding) too, and the middleware
+// deletes the device cookie.
 func (s *Session) Destroy() {
 	s.lock()
 	now := s.m.nowUnix()
@@ -437,6 +444,7 @@ func (s *Session) Destroy() {
 	s.st.hasID = false
 	s.st.created, s.st.deadline = now, now+s.m.lifetime
 	s.st.explicit, s.st.idle, s.st.browserClose, s.st.noIdle = false, 0, false, false
+	s.st.bound, s.st.devKey, s.st.dev.offer = false, [64]byte{}, false // logout ends the binding
 	s.st.destroyed = true
 	s.st.clearSubject()
 	s.st.fromCookie, s.st.info = false, Info{}
@@ -448,7 +456,9 @@ func (s *Session) Destroy() {
 // Renew gives the session a new random ID and restarts its lifetime, keeping
 // its data, and marks it modified. Call it when privileges change, as at
 // login, so an ID seen before login is of no use after it. An expiry set
-// with [Session.SetExpiry] is kept.
+// with [Session.SetExpiry] is kept, and so is a device binding: the
+// middleware writes the device cookie again for the new ID, expiring when
+// the old one did.
 func (s *Session) Renew() {
 	s.lock()
 	now := s.m.nowUnix()

@@ -11,4 +11,11 @@
 // They look for the browser at /usr/bin/chromium, or at the path in the
 // E2E_CHROMIUM environment variable. Without a browser they skip, unless
 // E2E_REQUIRE_BROWSER=1, as in CI, where a missing browser fails them.
+//
+// TestDeviceBoundChromium (dbsc_test.go) runs the demo over HTTPS with
+// device-bound sessions (-dbsc -dbsc-ttl 10s), and its own Chromium,
+// /usr/lib/chromium/chromium (or E2E_CHROMIUM), with the DBSC features and
+// a self-signed certificate trusted through
+// --ignore-certificate-errors-spki-list. It takes about 30 s, most of it
+// waiting for device cookies to expire.
 package e2e

@@ -131,17 +131,7 @@ func start(browser string) (h *harness, err error) {
 	}
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(browser),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(filepath.Join(dir, "profile")),
-	)
+		append(browserOptions(browser, filepath.Join(dir, "profile")), chromedp.Flag("disable-quic", true))...)
 	h.closers = append(h.closers, cancelAlloc)
 	ctx, cancel := chromedp.NewContext(alloc)
 	h.closers = append(h.closers, cancel)
@@ -150,6 +140,22 @@ func start(browser string) (h *harness, err error) {
 	}
 	h.browser = ctx
 	return h, nil
+}
+
+// browserOptions are the options of a headless browser at path with its
+// profile in dir, quiet: no first-run, background or sync traffic.
+func browserOptions(path, dir string) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(dir),
+	}
 }
 
 // startDemo runs the demo binary on a free loopback port and returns its

@@ -20,6 +20,7 @@ var corpusTargets = []struct {
 	{"FuzzLoadHeader", []string{"string"}},
 	{"FuzzMiddleware", []string{"string", "string", "byte"}},
 	{"FuzzSessionPayload", []string{"[]byte"}},
+	{"FuzzDeviceEndpoints", []string{"string", "string", "string", "byte"}},
 }
 
 func TestCorpus(t *testing.T) {

@@ -1,7 +1,8 @@
-// Package fuzz holds the fuzz targets for cookiesession's public API (two
-// more, FuzzAppendBase64 and FuzzScalarJSON, test unexported helpers and so
-// live in the root package's base64_test.go and scalar_test.go). It has no
-// code of its own: the targets are in codec_fuzz_test.go, keyring_fuzz_test.go,
+// Package fuzz holds the fuzz targets for cookiesession's public API (three
+// more, FuzzAppendBase64, FuzzScalarJSON and FuzzVerifyProof, test
+// unexported helpers and so live in the root package's base64_test.go,
+// scalar_test.go and dbsc_jws_test.go). It has no code of its own: the
+// targets are in codec_fuzz_test.go, keyring_fuzz_test.go, device_fuzz_test.go,
 // cookie_fuzz_test.go and payload_fuzz_test.go, their fixed keys, clock and
 // limits in helpers_test.go, the independent decoder written from SPEC.md
 // that they check against in spec_test.go, and the check of the committed
@@ -45,6 +46,12 @@
 //     The response is always a 200, never a 500; the handler sees a new or
 //     an authentic session; and every Set-Cookie line parses and is at most
 //     4096 bytes.
+//   - FuzzDeviceEndpoints sends the device-binding endpoints and an
+//     ordinary route arbitrary proofs, session identifiers and device
+//     cookies beside an authentic session (Config.DeviceBinding on). Nothing
+//     answers 5xx, no registration or refresh succeeds, no session becomes
+//     bound, and every hook error wraps a sentinel. The proof verifier
+//     itself is fuzzed by FuzzVerifyProof in the root package.
 //
 // The codecs cap payloads at 1 KiB instead of the default 64 KiB, so that
 // the fuzzer reaches the size limits with small inputs; the limit checks are

@@ -207,7 +207,7 @@ func specPayload(p []byte, max, ratio int, now int64) specSession {
 		return specSession{err: cs.ErrUnsupportedVersion}
 	case len(p) < 35:
 		return bad
-	case p[33]&0xc0 != 0, p[33]&0x01 == 0 && p[33]&0x0e != 0, p[33]&0x0c == 0x0c, p[33]&0x20 != 0 && p[33]&0x10 == 0:
+	case p[33]&0x80 != 0, p[33]&0x01 == 0 && p[33]&0x0e != 0, p[33]&0x0c == 0x0c, p[33]&0x20 != 0 && p[33]&0x10 == 0:
 		return specSession{err: cs.ErrUnsupportedVersion}
 	}
 	var s specSession
@@ -242,6 +242,12 @@ func specPayload(p []byte, max, ratio int, now int64) specSession {
 			return bad
 		}
 		pos += 8
+	}
+	if p[33]&0x40 != 0 { // a device key, x || y
+		if len(p)-pos < 64 {
+			return bad
+		}
+		pos += 64
 	}
 	count, n, ok := specUvarint(p[pos:])
 	pos += n

@@ -31,6 +31,8 @@
 //	                         refused within -revocation-bound)
 //	POST /logout-everywhere  Logged out everywhere.  (every session of the
 //	                         logged-in user; 403 from an anonymous session)
+//	POST /dbsc/start         with -dbsc: DBSC registration, and
+//	POST /dbsc/refresh       refresh (served by the middleware)
 //
 // A POST from the page's forms (which send then=/) answers 303 See Other
 // back to the page instead, which shows a flash message once. Every route
@@ -100,6 +102,9 @@
 // http://localhost (and 127.0.0.1); Safari does not, so for Safari, or for
 // another host over plain HTTP, run with -insecure, which drops Secure (and
 // so names the cookie session).
+//
+// With -tls-cert and -tls-key it serves HTTPS (and prints an https://
+// URL); -dbsc adds device-bound sessions, see dbsc.go.
 package main
 
 import (
@@ -140,6 +145,10 @@ func main() {
 
 // run serves the demo on addr until it fails.
 func run(addr, keys string, stdout io.Writer) error {
+	serve := servingFlags()
+	if err := serve.check(); err != nil {
+		return err
+	}
 	kr, err := keyring(context.Background(), keys, keysFileSetting(), *keysPoll)
 	if err != nil {
 		return err
@@ -148,6 +157,7 @@ func run(addr, keys string, stdout io.Writer) error {
 	if cfg.Revocation, err = revocationConfig(context.Background(), redisSetting(), *revocationBound, *revocationFail); err != nil {
 		return err
 	}
+	serve.apply(&cfg)
 	switch {
 	case cfg.Insecure && !isLoopback(addr):
 		slog.Warn("-insecure: session cookies are not marked Secure, and this address is not loopback: they cross the network in clear", "addr", addr)
@@ -172,8 +182,15 @@ func run(addr, keys string, stdout io.Writer) error {
 		}
 		defer dl.Close()
 	}
-	fmt.Fprintf(stdout, "listening on %s\n", listenURL(addr, l.Addr()))
+	u := listenURL(addr, l.Addr())
+	if serve.tls() {
+		u = "https" + strings.TrimPrefix(u, "http")
+	}
+	fmt.Fprintf(stdout, "listening on %s\n", u)
 	srv := &http.Server{Handler: newHandler(m), ReadHeaderTimeout: 10 * time.Second}
+	if serve.tls() {
+		return srv.ServeTLS(l, serve.cert, serve.key)
+	}
 	return srv.Serve(l)
 }
 

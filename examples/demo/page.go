@@ -14,6 +14,7 @@ type pageData struct {
 	Color   string
 	Cart    []string
 	Visits  int
+	Bound   bool // the session is device-bound (-dbsc)
 }
 
 // page is GET /: html/template escapes every value, so a user name or a
@@ -27,6 +28,7 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 {{end}}
 <h2>Login</h2>
 {{if .User}}<p>You are {{.User}}.</p>
+<p id="binding">{{if .Bound}}This session is device-bound.{{else}}This session is not device-bound.{{end}}</p>
 <form method="post" action="/logout"><input type="hidden" name="then" value="/"><button>Log out</button></form>
 <form method="post" action="/logout-everywhere"><input type="hidden" name="then" value="/"><button>Log out everywhere</button></form>
 {{else}}<p>You are not logged in.</p>
@@ -68,6 +70,7 @@ func home(w http.ResponseWriter, r *http.Request) {
 		Color:   cookiesession.GetOr(s, "color", ""),
 		Cart:    cookiesession.GetOr[[]string](s, "cart", nil),
 		Visits:  cookiesession.GetOr(s, "visits", 0),
+		Bound:   s.DeviceBound(),
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")

@@ -156,6 +156,7 @@ func newHandler(m *cookiesession.Manager) http.Handler {
 			fail(w, err)
 			return
 		}
+		s.OfferDeviceBinding() // with -dbsc: a DBSC browser binds the login to its key
 		done(w, r, "Logged in as "+user+".", "Logged in as "+user+".")
 	})
 
