@@ -104,6 +104,14 @@ func (m *Manager) serveRefresh(w http.ResponseWriter, r *http.Request) {
 	}
 	var st state
 	m.report(r, m.loadCookies(r.Context(), &st, r.Header["Cookie"], true))
+	if !st.fromCookie && (st.keepCookie || st.held) {
+		// A passing fault (a key this instance lacks, a revocation store
+		// that is down): the session may load on the next try, so the
+		// browser keeps its DBSC session and retries, rather than being
+		// told there is nothing left to refresh.
+		deviceError(w, http.StatusServiceUnavailable)
+		return
+	}
 	rec, _, err := m.openDevice(kindDeviceID, deviceIDName, id, 80, now)
 	var key [64]byte
 	repair := false

@@ -418,3 +418,33 @@ func TestDeviceRevocation(t *testing.T) {
 		t.Errorf("refresh of a revoked session: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestDeviceRefreshPassingFault: a refresh that reaches an instance which
+// cannot load the session for a reason that may pass (here, it lacks the
+// session's key, as after a key file read mid-write) answers 503, so the
+// browser keeps its DBSC session; it is not told that nothing is left to
+// refresh. Back on an instance with the key, the refresh works.
+func TestDeviceRefreshPassingFault(t *testing.T) {
+	_, clock, _, h := dbscSetup(t)
+	b := loginBound(t, h, clock)
+	kr, err := NewKeyring(testKey(t, 9, 9))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lagging, err := New(kr, Config{Now: clock.Now, ErrorHook: func(*http.Request, error) {}, DeviceBinding: DeviceBinding{Enabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(9 * time.Minute) // a refresh is due
+	b.h = dbscApp(lagging)
+	if code := b.refresh(); code != http.StatusServiceUnavailable {
+		t.Fatalf("refresh on an instance without the key: %d, want 503", code)
+	}
+	b.h = h
+	if got := whoami(t, b); got != loggedIn {
+		t.Fatalf("after the fault passed: whoami %q", got)
+	}
+	if b.refreshes != 1 {
+		t.Errorf("%d successful refreshes, want 1", b.refreshes)
+	}
+}

@@ -413,7 +413,9 @@ func (m *Manager) Save(w http.ResponseWriter, s *Session) error { return m.SaveH
 // Config.MaxChunks gives an error wrapping ErrTooLarge, and no headers. An
 // unmodified one that no longer fits (after the budget was lowered) keeps
 // its cookie, which stays valid: the headers that remain to be sent come
-// with an error wrapping ErrTooLarge.
+// with an error wrapping ErrTooLarge. So do they with an error wrapping
+// ErrRevocationUnavailable when the ID the session had before
+// [Session.Renew] could not be revoked.
 //
 // Unlike the middleware, SetCookieHeaders does not see the response: do
 // not call it for a 5xx response, and give a response that carries the
@@ -427,6 +429,7 @@ func (m *Manager) SetCookieHeaders(s *Session) ([]string, error) {
 	if s.m != m {
 		return nil, fmt.Errorf("%w: session belongs to another Manager", ErrInvalidConfig)
 	}
+	revErr := m.revokeRenewed(context.Background(), s)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.loaded {
@@ -436,5 +439,9 @@ func (m *Manager) SetCookieHeaders(s *Session) ([]string, error) {
 		// Load errors are not reported here: this is not the middleware.
 		m.loadLazy(s)
 	}
-	return m.save(&s.st, m.nowUnix())
+	lines, err := m.save(&s.st, m.nowUnix())
+	if err == nil {
+		err = revErr // the lines are still to be sent
+	}
+	return lines, err
 }

@@ -157,6 +157,11 @@ func (rw *responseWriter) commit(status int) {
 		return
 	}
 	rw.committed, rw.status = true, status
+	if status < 500 {
+		if err := rw.m.revokeRenewed(rw.r.Context(), &rw.s); err != nil {
+			rw.m.hook(rw.r, err)
+		}
+	}
 	lines, loadErr, err := rw.save(status)
 	rw.m.report(rw.r, loadErr)
 	if err != nil && isKept(err) {

@@ -181,9 +181,10 @@ func (m *Manager) migrateFallback(ctx context.Context, r *http.Request, st *stat
 		return err
 	}
 	// The browser holds cookiesession cookies: keep it holding one, even
-	// empty, unless this instance lacks the key of the one it sent (that
-	// cookie may open elsewhere, and stays as it is).
-	st.keepEmpty = st.fromCookie || st.carried != 0 && !errors.Is(err, ErrUnknownKey)
+	// empty, unless its cookie failed for a reason that may pass (a key
+	// this instance lacks, over its MaxSize, a revocation store that is
+	// down, a device check): that cookie may open again, and stays as it is.
+	st.keepEmpty = st.fromCookie || st.carried != 0 && !st.keepCookie && !st.held
 	if st.legacy == 0 || st.carried != 0 {
 		return err
 	}

@@ -209,13 +209,28 @@ func TestRegressionRenewalOverBudgetKeepsCookie(t *testing.T) {
 // hears, and the next request to the larger instance still opens it. Only
 // a new session written in its place replaces them.
 func TestRegressionSmallerMaxSizeKeepsCookie(t *testing.T) {
+	for _, migrating := range []bool{false, true} {
+		t.Run(fmt.Sprintf("migration=%v", migrating), func(t *testing.T) {
+			// With a Migration, a browser that holds a cookiesession cookie
+			// keeps holding one (an empty session in place of a refused
+			// one), but not in place of a cookie that may open elsewhere.
+			var mig Migration
+			if migrating {
+				mig = Migration{Cookies: []LegacyCookie{{Name: "legacy"}}, Load: func(*http.Request, *Session) error { return nil }}
+			}
+			testSmallerMaxSizeKeepsCookie(t, mig)
+		})
+	}
+}
+
+func testSmallerMaxSizeKeepsCookie(t *testing.T, mig Migration) {
 	e := rgNew(t)
 	large := e.manager(t, Config{MaxSize: 8192, ValueCompressThreshold: -1})
 	cookie := rgCookie(t, large, map[string]any{"cart": rgHex(5200)})
 	if n := strings.Count(cookie, "="); n != 2 {
 		t.Fatalf("the session takes %d cookies, want 2: %.80s", n, cookie)
 	}
-	small := e.manager(t, Config{})
+	small := e.manager(t, Config{Migration: mig})
 	read := small.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, FromContext(r.Context()).Has("cart"))
 	}))

@@ -300,6 +300,35 @@ func (s *Session) Revoke(ctx context.Context) error {
 	return nil
 }
 
+// revokeRenewed revokes the ID that s's cookie had before [Session.Renew]
+// replaced it (see state.renewedFrom), once; the save that follows writes
+// the new ID. It runs before the save, outside the session's lock, since
+// it may wait for the store. A store that fails gives an error wrapping
+// ErrRevocationUnavailable: the old cookie's copies may still work.
+func (m *Manager) revokeRenewed(ctx context.Context, s *Session) error {
+	rv := m.revocation
+	s.mu.Lock()
+	id, end := s.st.renewedFrom, s.st.renewedEnd
+	s.mu.Unlock()
+	if rv == nil || id == "" {
+		return nil
+	}
+	ttl := time.Unix(end, 0).Sub(m.now()) + time.Duration(rv.skew)
+	if ttl > 0 {
+		if _, err := rv.ask(ctx, func(ctx context.Context) (RevocationMarks, error) {
+			return RevocationMarks{}, rv.store.RevokeSession(ctx, id, ttl)
+		}); err != nil {
+			return fmt.Errorf("%w: the ID the session had before Renew is not revoked: %w", ErrRevocationUnavailable, err)
+		}
+	}
+	s.mu.Lock()
+	if s.st.renewedFrom == id {
+		s.st.renewedFrom = ""
+	}
+	s.mu.Unlock()
+	return nil
+}
+
 // RevokeSubject ends every session of subject that logged in before now, on
 // every instance that shares the store, within Config.Revocation.Bound: log
 // out everywhere, after a password change, or when an account is disabled.

@@ -74,7 +74,7 @@ func newRVEnv(t *testing.T, rv Revocation) *rvEnv {
 // counts, and answers "subject n"; /extend ends the session 30 days from
 // now, and answers its subject; /logout revokes this session;
 // /everywhere logs the subject out everywhere; /rotate renews the ID and
-// revokes the old one.
+// revokes the old one; /renew only renews the ID.
 func (e *rvEnv) app(w http.ResponseWriter, r *http.Request) {
 	s := FromContext(r.Context())
 	switch r.URL.Path {
@@ -102,6 +102,8 @@ func (e *rvEnv) app(w http.ResponseWriter, r *http.Request) {
 	case "/extend":
 		s.SetExpiry(Expiry{Lifetime: 30 * 24 * time.Hour})
 		fmt.Fprint(w, s.Subject())
+	case "/renew":
+		s.Renew()
 	case "/rotate":
 		old := s.ID()
 		s.Renew()
@@ -273,6 +275,30 @@ func TestRenewedIDNotCaughtByOldMark(t *testing.T) {
 
 // TestRevocationNoCheckDue: within the bound a request makes no round trip
 // and writes no cookie; the check that falls due is sealed, once.
+// TestRenewThenLogout: a cookie stolen before a Renew (a privilege change)
+// must not outlive the logout that follows, which marks the new ID: the
+// save after Renew revoked the old one. The renewed session itself goes
+// on until the logout.
+func TestRenewThenLogout(t *testing.T) {
+	e := newRVEnv(t, Revocation{})
+	user := newBrowser()
+	e.do(t, user, "/login?user=fay")
+	stolen := user.steal()
+	e.at(time.Second)
+	e.do(t, user, "/renew")
+	if body, _ := e.do(t, user, "/visit"); body != "fay 1" {
+		t.Fatalf("renewed session: %q", body)
+	}
+	e.do(t, user, "/logout")
+	e.at(2 * time.Second)
+	if body, _ := e.do(t, stolen, "/visit"); body != " 1" {
+		t.Fatalf("the copy stolen before Renew, after logout: %q, want a fresh session", body)
+	}
+	if errs := e.heard(); len(errs) == 0 || !errors.Is(errs[len(errs)-1], ErrRevoked) {
+		t.Fatalf("hook heard %v, want ErrRevoked last", errs)
+	}
+}
+
 func TestRevocationNoCheckDue(t *testing.T) {
 	e := newRVEnv(t, Revocation{Bound: time.Minute})
 	b := newBrowser()

@@ -58,6 +58,12 @@ type state struct {
 	checked   int64  // Unix nanoseconds: the last revocation check it passed; 0: none
 	rechecked bool   // checked moved in this request: seal again
 	held      bool   // fresh because the revocation store failed: keep the cookie
+	// renewedFrom is the ID of the cookie the request carried, once Renew
+	// replaced it on a session with a subject and revocation on; its
+	// copies are revoked when the session is saved (revokeRenewed), until
+	// renewedEnd, that cookie's end.
+	renewedFrom string
+	renewedEnd  int64
 	// Device binding (dbsc.go): the session is bound to devKey, a P-256
 	// public key as x || y (payload flags bit 6).
 	bound  bool
@@ -458,10 +464,20 @@ func (s *Session) Destroy() {
 // login, so an ID seen before login is of no use after it. An expiry set
 // with [Session.SetExpiry] is kept, and so is a device binding: the
 // middleware writes the device cookie again for the new ID, expiring when
-// the old one did.
+// the old one did. With Config.Revocation, renewing a session that has a
+// subject revokes the ID its cookie had when the session is saved, so that
+// a copy of the old cookie does not outlive a later [Session.Revoke] (the
+// middleware reports a store that fails to the hook; SetCookieHeaders and
+// SaveHeader return its error with the lines to send).
 func (s *Session) Renew() {
 	s.lock()
 	now := s.m.nowUnix()
+	if s.m.revocation != nil && s.st.subject != "" && s.st.fromCookie && s.st.hasID && s.st.renewedFrom == "" {
+		// Copies of the cookie under the old ID would outlive a later
+		// Revoke, which marks the new ID: the save revokes the old one.
+		s.st.renewedFrom = hex.EncodeToString(s.st.id[:])
+		s.st.renewedEnd = max(s.st.deadline, s.st.expires)
+	}
 	s.st.hasID = false
 	s.st.created = now
 	if !s.st.explicit {
