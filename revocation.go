@@ -220,7 +220,10 @@ func (m *Manager) revocationFor(op string) (*revocation, error) {
 	return m.revocation, nil
 }
 
-// SetSubject records whose session this is, at login: subject is the
+// SetSubject records whose session this is, at login, and only then: each
+// call starts a new login, so calling it on a session that is logged in
+// already (in a middleware that "ensures" the subject, say) would let any
+// copy of that session pass a later "log out everywhere". subject is the
 // user's ID, 1 to 256 bytes, sealed in the cookie but not among the
 // session's values. Revocation checks only sessions with a subject, and
 // [Manager.RevokeSubject] refuses every session of a subject that logged in
