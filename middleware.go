@@ -179,11 +179,7 @@ func (rw *responseWriter) commit(status int) {
 		return
 	}
 	rw.m.warnPlainHTTP(rw.r)
-	h := rw.w.Header()
-	makePrivate(h) // save added Vary: Cookie
-	for _, l := range lines {
-		h.Add("Set-Cookie", l)
-	}
+	addSetCookies(rw.w.Header(), lines) // save added Vary: Cookie
 }
 
 // save returns the Set-Cookie lines for the session, under its lock, and

@@ -310,10 +310,13 @@ func (s *Session) Revoke(ctx context.Context) error {
 // ErrRevocationUnavailable: the old cookie's copies may still work.
 func (m *Manager) revokeRenewed(ctx context.Context, s *Session) error {
 	rv := m.revocation
+	if rv == nil {
+		return nil // no lock taken: the save of every request comes here
+	}
 	s.mu.Lock()
 	id, end := s.st.renewedFrom, s.st.renewedEnd
 	s.mu.Unlock()
-	if rv == nil || id == "" {
+	if id == "" {
 		return nil
 	}
 	ttl := time.Unix(end, 0).Sub(m.now()) + time.Duration(rv.skew)

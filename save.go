@@ -27,13 +27,20 @@ func (m *Manager) SaveHeader(h http.Header, s *Session) error {
 	if used || len(lines) > 0 {
 		addVary(h)
 	}
-	if len(lines) > 0 {
-		makePrivate(h)
-		for _, l := range lines {
-			h.Add("Set-Cookie", l)
-		}
-	}
+	addSetCookies(h, lines)
 	return err
+}
+
+// addSetCookies adds lines to h as Set-Cookie headers, and keeps shared
+// caches from storing a response that carries them (makePrivate).
+func addSetCookies(h http.Header, lines []string) {
+	if len(lines) == 0 {
+		return
+	}
+	makePrivate(h)
+	for _, l := range lines {
+		h.Add("Set-Cookie", l)
+	}
 }
 
 // save returns the Set-Cookie lines that store st at now, and deletes the
