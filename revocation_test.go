@@ -1,7 +1,6 @@
 package cookiesession
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -273,8 +272,6 @@ func TestRenewedIDNotCaughtByOldMark(t *testing.T) {
 	}
 }
 
-// TestRevocationNoCheckDue: within the bound a request makes no round trip
-// and writes no cookie; the check that falls due is sealed, once.
 // TestRenewThenLogout: a cookie stolen before a Renew (a privilege change)
 // must not outlive the logout that follows, which marks the new ID: the
 // save after Renew revoked the old one. The renewed session itself goes
@@ -299,6 +296,8 @@ func TestRenewThenLogout(t *testing.T) {
 	}
 }
 
+// TestRevocationNoCheckDue: within the bound a request makes no round trip
+// and writes no cookie; the check that falls due is sealed, once.
 func TestRevocationNoCheckDue(t *testing.T) {
 	e := newRVEnv(t, Revocation{Bound: time.Minute})
 	b := newBrowser()
@@ -331,158 +330,6 @@ func TestRevocationNoCheckDue(t *testing.T) {
 	want := []step{{0, 0}, {0, 0}, {1, 1}, {0, 0}, {0, 0}, {1, 1}}
 	if diff := gocmp.Diff(want, got); diff != "" {
 		t.Fatalf("(-want +got):\n%s", diff)
-	}
-}
-
-// TestRevocationFailurePolicy: with the store down, a session whose check
-// is due gets a fresh session and keeps its cookie (fail closed), or is
-// accepted and checked again on the next request (fail open); the hook
-// hears of it either way, and once the store is back the session works,
-// and a revocation made before the outage holds.
-func TestRevocationFailurePolicy(t *testing.T) {
-	for _, open := range []bool{false, true} {
-		t.Run(fmt.Sprintf("FailOpen=%v", open), func(t *testing.T) {
-			e := newRVEnv(t, Revocation{Bound: 10 * time.Second, FailOpen: open})
-			user, revoked := newBrowser(), newBrowser()
-			e.do(t, user, "/login?user=fay")
-			e.do(t, revoked, "/login?user=gus")
-			thief := revoked.steal()
-			e.at(time.Second)
-			e.do(t, revoked, "/logout")
-			e.store.down.Store(true)
-			e.at(20 * time.Second) // both checks are due
-			checks := e.store.checks.Load()
-			userJar := maps.Clone(user.jar)
-			var bodies []string
-			for range 2 {
-				for _, b := range []*browser{user, thief} {
-					body, _ := e.do(t, b, "/visit")
-					bodies = append(bodies, body)
-				}
-			}
-			want := []string{" 1", " 1", " 1", " 1"}
-			if open {
-				want = []string{"fay 1", "gus 1", "fay 2", "gus 2"}
-			}
-			if diff := gocmp.Diff(want, bodies); diff != "" {
-				t.Fatalf("store down (-want +got):\n%s", diff)
-			}
-			if n := e.store.checks.Load() - checks; n != 4 {
-				t.Errorf("%d checks in 4 requests while the store was down, want 4", n)
-			}
-			if !errorsAre(e.heard(), ErrRevocationUnavailable) {
-				t.Fatal("the hook did not hear ErrRevocationUnavailable alone")
-			}
-			if !open && !maps.Equal(userJar, user.jar) {
-				t.Fatal("failing closed, the fresh session's changes replaced the cookie")
-			}
-			e.store.down.Store(false)
-			e.at(21 * time.Second)
-			if body, _ := e.do(t, user, "/visit"); !strings.HasPrefix(body, "fay ") {
-				t.Fatalf("the user once the store is back: %q", body)
-			}
-			if body, _ := e.do(t, thief, "/visit"); body != " 1" {
-				t.Fatalf("the revoked copy once the store is back: %q", body)
-			}
-		})
-	}
-}
-
-// TestRevocationHungStore: a store that never answers holds a request no
-// longer than Revocation.Timeout.
-func TestRevocationHungStore(t *testing.T) {
-	e := newRVEnv(t, Revocation{Timeout: 20 * time.Millisecond})
-	b := newBrowser()
-	e.do(t, b, "/login?user=hal")
-	e.store.RevocationStore = hungStore{}
-	if body, _ := e.do(t, b, "/visit"); body != " 1" {
-		t.Fatalf("%q", body)
-	}
-	errs := e.heard()
-	if !errorsAre(errs, ErrRevocationUnavailable) || !errors.Is(errs[0], context.DeadlineExceeded) {
-		t.Fatalf("the hook heard %v", errs)
-	}
-}
-
-type hungStore struct{}
-
-func (hungStore) RevokeSession(ctx context.Context, _ string, _ time.Duration) error {
-	<-ctx.Done()
-	return ctx.Err()
-}
-
-func (hungStore) RevokeSubject(ctx context.Context, _ string, _ time.Time, _ time.Duration) error {
-	<-ctx.Done()
-	return ctx.Err()
-}
-
-func (hungStore) Check(ctx context.Context, _, _ string) (RevocationMarks, error) {
-	<-ctx.Done()
-	return RevocationMarks{}, ctx.Err()
-}
-
-// TestRevocationSubjectOnly: a session that holds a subject and no value
-// keeps its cookie; Destroy and Clear clear the subject.
-func TestRevocationSubjectOnly(t *testing.T) {
-	e := newRVEnv(t, Revocation{})
-	m := e.m
-	s, _ := m.LoadHeader(t.Context(), "")
-	if err := s.SetSubject("ivy"); err != nil {
-		t.Fatal(err)
-	}
-	lines, err := m.SetCookieHeaders(s)
-	if err != nil || len(lines) != 1 {
-		t.Fatalf("%v %v", lines, err)
-	}
-	s2, err := m.LoadHeader(t.Context(), strings.Split(lines[0], ";")[0])
-	if err != nil || s2.Subject() != "ivy" || s2.Len() != 0 {
-		t.Fatalf("%q %v", s2.Subject(), err)
-	}
-	s2.Clear()
-	if s2.Subject() != "" {
-		t.Fatal("Clear kept the subject")
-	}
-	if err := s2.SetSubject(strings.Repeat("x", 257)); !errors.Is(err, ErrInvalidConfig) {
-		t.Fatalf("a subject of 257 bytes: %v", err)
-	}
-}
-
-// TestRevocationLoginAge: with revocation on, a login lasts at most
-// LoginLifetime (400 days by default), however its expiry was extended; a
-// subject's mark lasts that long, plus the skew.
-func TestRevocationLoginAge(t *testing.T) {
-	for _, life := range []time.Duration{0, 60 * 24 * time.Hour} {
-		t.Run(life.String(), func(t *testing.T) {
-			e := newRVEnv(t, Revocation{Bound: time.Hour, LoginLifetime: life})
-			life := cmp.Or(life, 400*24*time.Hour)
-			b := newBrowser()
-			e.do(t, b, "/login?user=jo")
-			for d := time.Duration(0); d < life; d += 13 * 24 * time.Hour {
-				e.at(d)
-				if body, _ := e.do(t, b, "/extend"); body != "jo" {
-					t.Fatalf("at %v: %q", d, body)
-				}
-			}
-			e.at(life + time.Second)
-			if body, _ := e.do(t, b, "/extend"); body != "" {
-				t.Fatalf("after %v: %q", life, body)
-			}
-			// A mark on the subject lives LoginLifetime plus the skew (10 s).
-			if err := e.m.RevokeSubject(t.Context(), "jo"); err != nil {
-				t.Fatal(err)
-			}
-			at := e.clock.Now()
-			for _, tt := range []struct {
-				after time.Duration
-				live  bool
-			}{{life + 9*time.Second, true}, {life + 10*time.Second, false}} {
-				e.clock.Set(at.Add(tt.after))
-				marks, _ := e.store.Check(t.Context(), "x", "jo")
-				if !marks.Before.IsZero() != tt.live {
-					t.Errorf("%v after the revocation: mark %v, want live %v", tt.after, marks.Before, tt.live)
-				}
-			}
-		})
 	}
 }
 
@@ -542,63 +389,5 @@ func TestRevocationConfig(t *testing.T) {
 	s.Set("a", 1)
 	if err := s.Revoke(t.Context()); !errors.Is(err, ErrInvalidConfig) || s.Len() != 0 {
 		t.Errorf("Revoke without a store: %v, %d values left", err, s.Len())
-	}
-}
-
-// TestRevocationMigratedSession: a legacy session migrated for a subject
-// that was logged out everywhere is refused, since its legacy login time is
-// unknown; one for another subject is migrated.
-func TestRevocationMigratedSession(t *testing.T) {
-	clock := newTestClock(t0)
-	store := NewMemoryRevocationStore(clock.Now)
-	m, err := New(oneKeyring(t), Config{Name: "s", Insecure: true, Now: clock.Now,
-		Revocation: Revocation{Store: store},
-		Migration: Migration{Cookies: []LegacyCookie{{Name: "old"}}, Load: func(r *http.Request, s *Session) error {
-			c, err := r.Cookie("old")
-			if err != nil {
-				return nil
-			}
-			return s.SetSubject(c.Value) // the legacy cookie names its user
-		}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.RevokeSubject(t.Context(), "gone"); err != nil {
-		t.Fatal(err)
-	}
-	clock.Add(time.Hour)
-	for user, want := range map[string]string{"gone": "", "kept": "kept"} {
-		s, err := m.LoadHeader(t.Context(), "old="+user)
-		if s.Subject() != want || (want == "") != errors.Is(err, ErrRevoked) {
-			t.Errorf("legacy cookie of %q: subject %q, error %v", user, s.Subject(), err)
-		}
-	}
-}
-
-// TestRevokeWhileStoreDown: a logout in a request whose check could not
-// reach the store deletes the cookie and says that its copies live on.
-func TestRevokeWhileStoreDown(t *testing.T) {
-	e := newRVEnv(t, Revocation{})
-	b := newBrowser()
-	e.do(t, b, "/login?user=lu")
-	e.store.down.Store(true)
-	req := httptest.NewRequest(http.MethodPost, "http://x/", nil)
-	for k, v := range b.jar {
-		req.AddCookie(&http.Cookie{Name: k, Value: v})
-	}
-	rec := httptest.NewRecorder()
-	var err error
-	e.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err = FromContext(r.Context()).Revoke(r.Context())
-	})).ServeHTTP(rec, req)
-	if !errors.Is(err, ErrRevocationUnavailable) {
-		t.Fatalf("Revoke: %v", err)
-	}
-	deleted := map[string]bool{}
-	for _, c := range rec.Result().Cookies() {
-		deleted[c.Name] = c.MaxAge < 0
-	}
-	if !deleted["s"] {
-		t.Fatalf("the cookie was not deleted: %v", rec.Result().Cookies())
 	}
 }
