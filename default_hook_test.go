@@ -29,7 +29,8 @@ func TestDefaultHookLevels(t *testing.T) {
 		{"change after the handler returned", errChangedAfterHeader, slog.LevelError},
 		{"tampered cookie", fmt.Errorf("%w: key 1", ErrAuthFailed), slog.LevelWarn},
 		{"rejected by Validate", wrap(ErrRejected, fmt.Errorf("revoked")), slog.LevelWarn},
-		{"renewal kept its cookie", keptError{fmt.Errorf("%w: over MaxSize", ErrTooLarge)}, slog.LevelWarn},
+		{"renewal kept its cookie", keptError{fmt.Errorf("%w: over MaxSize", ErrTooLarge), "renewed"}, slog.LevelWarn},
+		{"held session's changes not saved", keptError{errHeldNotSaved, "saved"}, slog.LevelWarn},
 		{"first use after the header", errLateLoad, slog.LevelWarn},
 		{"GetOr's value of the wrong type", fmt.Errorf("%w: key \"n\" as int", ErrValueType), slog.LevelWarn},
 	} {

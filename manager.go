@@ -415,7 +415,10 @@ func (m *Manager) Save(w http.ResponseWriter, s *Session) error { return m.SaveH
 // its cookie, which stays valid: the headers that remain to be sent come
 // with an error wrapping ErrTooLarge. So do they with an error wrapping
 // ErrRevocationUnavailable when the ID the session had before
-// [Session.Renew] could not be revoked.
+// [Session.Renew] could not be revoked, and, with no headers, when the
+// session is the fresh one of a request whose revocation check failed
+// closed and it was changed without a login or Destroy: its changes are
+// not saved, so that the request's cookie comes back with the store.
 //
 // Unlike the middleware, SetCookieHeaders does not see the response: do
 // not call it for a 5xx response, and give a response that carries the

@@ -41,7 +41,8 @@ type Revocation struct {
 	// hook hears of it too, but its cookie is kept: changes to that fresh
 	// session are not saved unless the handler logs in
 	// ([Session.SetSubject]) or destroys it, so the session comes back
-	// once the store does. Default: false, fail closed: a store outage
+	// once the store does; the hook hears of changes so dropped, and
+	// [Manager.SetCookieHeaders] returns an error for them. Default: false, fail closed: a store outage
 	// never lets a revoked session in.
 	FailOpen bool
 	// Timeout is the longest a check, or a revocation, may wait for the

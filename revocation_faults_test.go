@@ -53,8 +53,20 @@ func TestRevocationFailurePolicy(t *testing.T) {
 			if n := e.store.checks.Load() - checks; n != 4 {
 				t.Errorf("%d checks in 4 requests while the store was down, want 4", n)
 			}
-			if !errorsAre(e.heard(), ErrRevocationUnavailable) {
+			heard := e.heard()
+			if !errorsAre(heard, ErrRevocationUnavailable) {
 				t.Fatal("the hook did not hear ErrRevocationUnavailable alone")
+			}
+			// Failing closed, each request's /visit changed the fresh
+			// session, and the hook hears that the change was dropped.
+			var dropped int
+			for _, err := range heard {
+				if errors.Is(err, errHeldNotSaved) {
+					dropped++
+				}
+			}
+			if want := map[bool]int{false: 4, true: 0}[open]; dropped != want {
+				t.Errorf("the hook heard %d dropped changes in 4 requests, want %d: %v", dropped, want, heard)
 			}
 			if !open && !maps.Equal(userJar, user.jar) {
 				t.Fatal("failing closed, the fresh session's changes replaced the cookie")

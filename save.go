@@ -2,6 +2,7 @@ package cookiesession
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -48,7 +49,13 @@ func addSetCookies(h http.Header, lines []string) {
 // comes with lines that are still to be sent.
 func (m *Manager) save(st *state, now int64) ([]string, error) {
 	if st.held && st.subject == "" && !st.destroyed {
-		return nil, nil // the cookie waits for the revocation store (revocation.go)
+		// The cookie waits for the revocation store (revocation.go). Writing
+		// the fresh session would replace it for good; its changes are
+		// dropped, and said to be.
+		if st.modified {
+			return nil, keptError{errHeldNotSaved, "saved"}
+		}
+		return nil, nil
 	}
 	var lines []string
 	var kept error
@@ -64,7 +71,7 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 		text, n, err := m.seal(buf, st, now, exp)
 		if err != nil && !st.modified && errors.Is(err, ErrTooLarge) {
 			// Only a renewal failed: the cookie as loaded stays valid.
-			kept = keptError{err}
+			kept = keptError{err, "renewed"}
 			break
 		}
 		if err != nil {
@@ -111,13 +118,23 @@ func (m *Manager) save(st *state, now int64) ([]string, error) {
 	return lines, kept
 }
 
-// keptError reports that an unmodified session could not be sealed again
+// keptError reports that a session was not sealed and its cookie stays as
+// it was, and stays valid: an unmodified session could not be sealed again
 // (for idle renewal, key rotation or SaveEveryRequest) because it no longer
-// fits the budget. Its cookie stays as it was, and stays valid.
-type keptError struct{ err error }
+// fits the budget ("renewed"), or the fresh session of a request whose
+// revocation check failed closed was changed ("saved", errHeldNotSaved).
+type keptError struct {
+	err  error
+	what string // what did not happen to the session
+}
+
+// errHeldNotSaved: the changes made to the fresh session of a request whose
+// revocation check could not reach the store are not saved.
+var errHeldNotSaved = fmt.Errorf("%w: the request's check failed, so the fresh session's changes "+
+	"are not saved and the cookie waits for the store", ErrRevocationUnavailable)
 
 func (e keptError) Error() string {
-	return "cookiesession: session not renewed, its cookie is kept: " + unprefixed(e.err)
+	return "cookiesession: session not " + e.what + ", its cookie is kept: " + unprefixed(e.err)
 }
 
 func (e keptError) Unwrap() error { return e.err }
