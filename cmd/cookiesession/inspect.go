@@ -115,8 +115,16 @@ func inspect(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fu
 		}
 		values[k] = v
 	}
+	// The cookie opened: given as an argument, it is a live session, now in
+	// the shell's history and, while inspect ran, in the process list.
+	warnArgv := func(code int) int {
+		if code == exitOK && fs.NArg() > 0 {
+			fmt.Fprintf(stderr, "cookiesession %s: %s\n", cmd, argvWarning)
+		}
+		return code
+	}
 	if *asJSON {
-		return inspectJSON(stdout, stderr, kr, s, header, *name, values)
+		return warnArgv(inspectJSON(stdout, stderr, kr, s, header, *name, values))
 	}
 	var payload bytes.Buffer
 	enc := json.NewEncoder(&payload)
@@ -153,12 +161,7 @@ func inspect(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fu
 	b.WriteString("payload:\n")
 	b.Write(payload.Bytes())
 	io.WriteString(stdout, b.String())
-	if fs.NArg() > 0 {
-		// The cookie opened: it is a live session, now in the shell's
-		// history and, while inspect ran, in the process list.
-		fmt.Fprintf(stderr, "cookiesession %s: %s\n", cmd, argvWarning)
-	}
-	return exitOK
+	return warnArgv(exitOK)
 }
 
 // argvWarning is what inspect says on standard error after it opened a

@@ -232,22 +232,33 @@ func TestInspectArgvWarning(t *testing.T) {
 	c := seal(t, kr, cookiesession.Config{}, time.Now().Add(-time.Minute), map[string]any{"user": "ada"})
 	env := map[string]string{keysEnv: text}
 
-	r := runCmd(env, "", "inspect", c.header)
-	if r.code != exitOK || !strings.Contains(r.stdout, `"user": "ada"`) {
-		t.Fatalf("argument: exit %d, stdout %q", r.code, r.stdout)
-	}
-	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
-	if len(lines) != 1 || !strings.Contains(lines[0], "warning:") || !strings.Contains(lines[0], "shell history") ||
-		!strings.Contains(lines[0], "standard input") {
-		t.Fatalf("argument: stderr %q, want one warning line about shell history and standard input", r.stderr)
-	}
-	if strings.Contains(r.stderr, c.value()) {
-		t.Fatal("the warning repeats the cookie")
-	}
+	for _, tt := range []struct {
+		args []string
+		want string // in standard output
+	}{
+		{[]string{"inspect", c.header}, `"user": "ada"`},
+		{[]string{"inspect", "-json", c.header}, `"values": {
+    "user": "ada"
+  }`},
+	} {
+		r := runCmd(env, "", tt.args...)
+		if r.code != exitOK || !strings.Contains(r.stdout, tt.want) {
+			t.Fatalf("%q: exit %d, stdout %q", tt.args[:len(tt.args)-1], r.code, r.stdout)
+		}
+		lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+		if len(lines) != 1 || !strings.Contains(lines[0], "warning:") || !strings.Contains(lines[0], "shell history") ||
+			!strings.Contains(lines[0], "standard input") {
+			t.Fatalf("%q: stderr %q, want one warning line about shell history and standard input", tt.args[:len(tt.args)-1], r.stderr)
+		}
+		if strings.Contains(r.stderr, c.value()) {
+			t.Fatal("the warning repeats the cookie")
+		}
 
-	r = runCmd(env, c.header+"\n", "inspect")
-	if r.code != exitOK || r.stderr != "" {
-		t.Fatalf("standard input: exit %d, stderr %q, want no warning", r.code, r.stderr)
+		stdin := tt.args[: len(tt.args)-1 : len(tt.args)-1]
+		r = runCmd(env, c.header+"\n", stdin...)
+		if r.code != exitOK || r.stderr != "" {
+			t.Fatalf("%q on standard input: exit %d, stderr %q, want no warning", stdin, r.code, r.stderr)
+		}
 	}
 }
 
