@@ -21,8 +21,8 @@ var legacySecret = []byte("the old application's secret")
 
 // verifyLegacy checks a cookie of the old application's own format, a
 // JSON object and its HMAC-SHA256, both in base64url, joined by a dot. A
-// real recipe checks exactly what the old application checked: examples/
-// migrate has gorilla/sessions, Django and JWT.
+// real recipe checks exactly what the old application checked: package
+// legacy reads gorilla/sessions, Django and JWT cookies.
 func verifyLegacy(value string) (map[string]any, error) {
 	body, sig, _ := strings.Cut(value, ".")
 	mac := hmac.New(sha256.New, legacySecret)
