@@ -204,13 +204,22 @@ func signJWS(t testing.TB, key *ecdsa.PrivateKey, hdr, payload any) string {
 }
 
 // dbscApp is the demo's shape: a login that offers binding and leaves a
-// flash, a page that reads it, /whoami, logout and a renewal.
-func dbscApp(m *Manager) http.Handler {
+// flash, a page that reads it, /whoami, logout and a renewal; see dbscMux.
+func dbscApp(m *Manager) http.Handler { return m.Middleware(dbscMux(m)) }
+
+// dbscMux is dbscApp's handler, without the middleware. With revocation on,
+// the login also records the subject "alice", and POST /revoke revokes the
+// session (logout with Session.Revoke). GET /flash shows the flashes left,
+// one a line, and reads them.
+func dbscMux(m *Manager) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		s := FromContext(r.Context())
 		s.Renew()
 		s.Set("user", "alice")
+		if m.revocation != nil {
+			s.SetSubject("alice")
+		}
 		s.AddFlash("info", "Welcome back.")
 		s.OfferDeviceBinding()
 		http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -219,6 +228,12 @@ func dbscApp(m *Manager) http.Handler {
 		s := FromContext(r.Context())
 		s.Flashes()
 		fmt.Fprintf(w, "bound=%v\n", s.DeviceBound())
+	})
+	mux.HandleFunc("GET /flash", func(w http.ResponseWriter, r *http.Request) {
+		flashes, _ := FromContext(r.Context()).Flashes()
+		for _, f := range flashes {
+			fmt.Fprintln(w, f.Message)
+		}
 	})
 	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
 		if u := GetOr(FromContext(r.Context()), "user", ""); u != "" {
@@ -230,8 +245,13 @@ func dbscApp(m *Manager) http.Handler {
 	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
 		FromContext(r.Context()).Destroy()
 	})
+	mux.HandleFunc("POST /revoke", func(w http.ResponseWriter, r *http.Request) {
+		if err := FromContext(r.Context()).Revoke(r.Context()); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
 	mux.HandleFunc("POST /renew", func(w http.ResponseWriter, r *http.Request) {
 		FromContext(r.Context()).Renew()
 	})
-	return m.Middleware(mux)
+	return mux
 }

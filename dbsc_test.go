@@ -1,14 +1,12 @@
 package cookiesession
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -17,13 +15,15 @@ import (
 // lifetime 10 minutes), its clock, the hook's errors, and the test app.
 func dbscSetup(t *testing.T) (*Manager, *testClock, *mwHook, http.Handler) {
 	t.Helper()
-	clock := newTestClock(t0)
+	return dbscSetupWith(t, newTestClock(t0), Config{})
+}
+
+// dbscSetupWith is dbscSetup on clock, with the other fields of cfg.
+func dbscSetupWith(t *testing.T, clock *testClock, cfg Config) (*Manager, *testClock, *mwHook, http.Handler) {
+	t.Helper()
 	log := &mwHook{}
-	m, err := New(oneKeyring(t), Config{
-		Now:           clock.Now,
-		ErrorHook:     log.record,
-		DeviceBinding: DeviceBinding{Enabled: true},
-	})
+	cfg.Now, cfg.ErrorHook, cfg.DeviceBinding = clock.Now, log.record, DeviceBinding{Enabled: true}
+	m, err := New(oneKeyring(t), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,53 +369,6 @@ func TestDeviceBindingConfig(t *testing.T) {
 	}
 	if resp, _ := b.raw(http.MethodPost, "/dbsc/start", nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("registration path with binding off: %d", resp.StatusCode)
-	}
-}
-
-// TestDeviceRevocation: a session that Config.Validate rejects (a revoked
-// ID) is not refreshed: the refresh ends the browser's DBSC session.
-func TestDeviceRevocation(t *testing.T) {
-	clock := newTestClock(t0)
-	var mu sync.Mutex
-	revoked := map[string]bool{}
-	m, err := New(oneKeyring(t), Config{
-		Now:           clock.Now,
-		ErrorHook:     (&mwHook{}).record,
-		DeviceBinding: DeviceBinding{Enabled: true},
-		Validate: func(_ context.Context, s *Session) error {
-			mu.Lock()
-			defer mu.Unlock()
-			if revoked[s.ID()] {
-				return errors.New("revoked")
-			}
-			return nil
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := dbscApp(m)
-	b := loginBound(t, h, clock)
-	s, err := m.LoadHeader(t.Context(), b.cookieHeader())
-	if err != nil || !s.DeviceBound() {
-		t.Fatalf("Load of the bound session: %v, bound %v", err, s.DeviceBound())
-	}
-	// Load, like the middleware, refuses a bound session without its
-	// device cookie.
-	copied := b.steal()
-	copied.jar["__Host-dbsc"] = jarCookie{value: "x"}
-	if s, err := m.LoadHeader(t.Context(), copied.cookieHeader()); !errors.Is(err, ErrDeviceBinding) || !s.IsNew() {
-		t.Errorf("Load without a device cookie: %v", err)
-	}
-	mu.Lock()
-	revoked[s.ID()] = true
-	mu.Unlock()
-	if got := whoami(t, b); got != notLoggedIn {
-		t.Errorf("revoked: %q", got)
-	}
-	resp, body := b.raw(http.MethodPost, "/dbsc/refresh", map[string]string{"Sec-Secure-Session-Id": b.id})
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"continue":false`) {
-		t.Errorf("refresh of a revoked session: %d %s", resp.StatusCode, body)
 	}
 }
 
