@@ -333,32 +333,6 @@ func TestRevocationNoCheckDue(t *testing.T) {
 	}
 }
 
-// TestMemoryStoreMarksExpire: marks are dropped once every session they
-// name has ended, so the store's memory stays bounded.
-func TestMemoryStoreMarksExpire(t *testing.T) {
-	clock := newTestClock(t0)
-	ms := NewMemoryRevocationStore(clock.Now)
-	ctx := t.Context()
-	for i := range 100 {
-		if err := ms.RevokeSession(ctx, fmt.Sprintf("%032x", i), time.Hour); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ms.RevokeSubject(ctx, "kim", clock.Now(), 2*time.Hour)
-	if n := ms.marks(); n != 101 {
-		t.Fatalf("%d marks", n)
-	}
-	clock.Add(time.Hour)
-	if m, _ := ms.Check(ctx, fmt.Sprintf("%032x", 7), "kim"); m.Session || m.Before.IsZero() {
-		t.Fatalf("after an hour: %+v", m)
-	}
-	clock.Add(time.Hour + sweepEvery)
-	ms.RevokeSession(ctx, "new", time.Hour)
-	if n := ms.marks(); n != 1 {
-		t.Fatalf("%d marks after every one expired, want the new one alone", n)
-	}
-}
-
 // TestRevocationConfig: settings out of range, or without a store.
 func TestRevocationConfig(t *testing.T) {
 	store := NewMemoryRevocationStore(nil)
