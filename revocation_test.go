@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,11 +27,14 @@ type rvEnv struct {
 	errs  []error // what the error hook heard
 }
 
-// countingStore counts the calls to Check, and fails while down is set.
+// countingStore counts the calls to Check, and fails while down is set;
+// it records the TTL of every mark on a session ID.
 type countingStore struct {
 	RevocationStore
 	checks atomic.Int64
 	down   atomic.Bool
+	mu     sync.Mutex
+	ttls   []time.Duration
 }
 
 var errStoreDown = errors.New("store down")
@@ -41,6 +45,20 @@ func (c *countingStore) Check(ctx context.Context, id, subject string) (Revocati
 		return RevocationMarks{}, errStoreDown
 	}
 	return c.RevocationStore.Check(ctx, id, subject)
+}
+
+func (c *countingStore) RevokeSession(ctx context.Context, id string, ttl time.Duration) error {
+	c.mu.Lock()
+	c.ttls = append(c.ttls, ttl)
+	c.mu.Unlock()
+	return c.RevocationStore.RevokeSession(ctx, id, ttl)
+}
+
+// sessionTTLs returns the TTLs of the marks on session IDs so far.
+func (c *countingStore) sessionTTLs() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.ttls)
 }
 
 func (c *countingStore) RevokeSubject(ctx context.Context, subject string, before time.Time, ttl time.Duration) error {
