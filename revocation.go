@@ -31,7 +31,11 @@ import (
 // Only sessions with a subject are checked. A session is checked when it is
 // loaded, at most once per Bound: the time of its last check is sealed in
 // its cookie, which is sealed again when a check passes, so a request whose
-// check is not due costs a comparison of two times, and no round trip.
+// check is not due costs a comparison of two times, and no round trip. A
+// client that does not keep that new cookie (one replaying a fixed cookie,
+// or a copy of a device-bound session that device binding rejects, a stage
+// that comes after this check) costs a round trip per request whose check
+// is due: one for one, and only with an authentic cookie.
 type Revocation struct {
 	// Store holds the marks; see [NewMemoryRevocationStore] for one
 	// instance, and the redisstore module for a fleet. Default: nil,

@@ -351,6 +351,33 @@ func TestRevocationNoCheckDue(t *testing.T) {
 	}
 }
 
+// TestRevocationReplayCost: once a cookie's check is due, a browser that
+// keeps the re-sealed cookie makes one round trip per bound, and a client
+// that replays the same cookie one per request, never more.
+func TestRevocationReplayCost(t *testing.T) {
+	e := newRVEnv(t, Revocation{Bound: time.Minute})
+	user := newBrowser()
+	e.do(t, user, "/login?user=lee")
+	fixed := user.steal()
+	e.at(2 * time.Minute) // the check is due
+	got := map[string]int64{}
+	for name, next := range map[string]func() *browser{
+		"browser": func() *browser { return user },
+		"replay":  func() *browser { return fixed.steal() },
+	} {
+		before := e.store.checks.Load()
+		for range 10 {
+			if body, _ := e.do(t, next(), "/visit"); !strings.HasPrefix(body, "lee ") {
+				t.Fatalf("%s: %q", name, body)
+			}
+		}
+		got[name] = e.store.checks.Load() - before
+	}
+	if diff := gocmp.Diff(map[string]int64{"browser": 1, "replay": 10}, got); diff != "" {
+		t.Fatalf("checks in 10 requests (-want +got):\n%s", diff)
+	}
+}
+
 // TestRevocationConfig: settings out of range, or without a store.
 func TestRevocationConfig(t *testing.T) {
 	store := NewMemoryRevocationStore(nil)
