@@ -18,10 +18,24 @@ import (
 // never session data; each mark expires once no session it names could
 // still be valid.
 //
+// What the marks cost: one per logout ([Session.Revoke]) and one per
+// [Session.Renew] of a logged-in session, each kept until the login it
+// names is LoginLifetime old (plus the clock skew), since a copy of that
+// session may have had its expiry moved up to then; and one per subject
+// logged out everywhere, kept LoginLifetime. With the default of 400 days,
+// a site with 10,000 logouts a day holds up to about 4 million marks (some
+// 660 MB in Redis, at about 165 bytes a mark); set LoginLifetime to the
+// longest session the application gives (30 days: up to about 300,000
+// marks, 50 MB) to keep fewer.
+//
 // Only sessions with a subject are checked. A session is checked when it is
 // loaded, at most once per Bound: the time of its last check is sealed in
 // its cookie, which is sealed again when a check passes, so a request whose
-// check is not due costs a comparison of two times, and no round trip.
+// check is not due costs a comparison of two times, and no round trip. A
+// client that does not keep that new cookie (one replaying a fixed cookie,
+// or a copy of a device-bound session that device binding rejects, a stage
+// that comes after this check) costs a round trip per request whose check
+// is due: one for one, and only with an authentic cookie.
 type Revocation struct {
 	// Store holds the marks; see [NewMemoryRevocationStore] for one
 	// instance, and the redisstore module for a fleet. Default: nil,
@@ -51,11 +65,14 @@ type Revocation struct {
 	Timeout time.Duration
 	// LoginLifetime is the longest a login lasts, from
 	// [Session.SetSubject], however its expiry is moved: a session whose
-	// login is older is refused. A mark on a subject lives this long plus
-	// the clock skew, so it outlives every session it names. Set it to the
-	// longest session the application gives (its Lifetime, or a "remember
-	// me" Expiry) to keep marks no longer than needed. Whole seconds, up to
-	// 400 days. Default: 400 days, the longest a browser keeps a cookie.
+	// login is older is refused. So it bounds how long marks live, plus
+	// the clock skew: a mark on a subject lives this long after the
+	// revocation, a mark on a session ID until that session's login is
+	// this old, so that each outlives every copy it names. Set it to the
+	// longest login the application gives (its Lifetime, or a "remember
+	// me" Expiry, if sessions are not extended past it) to keep marks no
+	// longer than needed. Whole seconds, up to 400 days. Default: 400
+	// days, the longest a browser keeps a cookie.
 	LoginLifetime time.Duration
 }
 
@@ -266,7 +283,9 @@ func (s *Session) Subject() string {
 // such as one stolen before, is refused within Config.Revocation.Bound, on
 // every instance that shares the store. It records the mark, then destroys
 // the session as [Session.Destroy] does. The mark lasts until the session's
-// end plus the clock skew. A session without a subject, or that did not come
+// login is Revocation.LoginLifetime old (400 days by default), plus the
+// clock skew: not merely until this copy's end, since a stolen copy may
+// have had its expiry moved later ([Session.SetExpiry]). A session without a subject, or that did not come
 // from a cookie, has no copies that are checked, and needs no mark. The
 // session is destroyed even when the store fails; the error, wrapping
 // ErrRevocationUnavailable, says the copies may still work. So it does for
@@ -281,7 +300,7 @@ func (s *Session) Revoke(ctx context.Context) error {
 	}
 	s.lock()
 	id, subject, fromCookie := hex.EncodeToString(s.st.id[:]), s.st.subject, s.st.fromCookie
-	end, held := max(s.st.deadline, s.st.expires), s.st.held
+	login, held := s.st.login, s.st.held
 	s.unlock()
 	if held {
 		// The request's cookie was set aside when its check failed: its
@@ -291,9 +310,9 @@ func (s *Session) Revoke(ctx context.Context) error {
 	if subject == "" || !fromCookie {
 		return nil
 	}
-	ttl := time.Unix(end, 0).Sub(s.m.now()) + time.Duration(rv.skew)
+	ttl := rv.sessionMarkTTL(login, s.m.now())
 	if ttl <= 0 {
-		return nil // every copy has expired
+		return nil // every copy is refused for its login's age
 	}
 	_, err = rv.ask(ctx, func(ctx context.Context) (RevocationMarks, error) {
 		return RevocationMarks{}, rv.store.RevokeSession(ctx, id, ttl)
@@ -304,10 +323,23 @@ func (s *Session) Revoke(ctx context.Context) error {
 	return nil
 }
 
+// sessionMarkTTL is how long, from now, a mark on the ID of a session that
+// logged in at login (Unix nanoseconds) must live: as long as any copy of
+// that ID may be accepted. Copies share the login but not the expiry (a
+// stolen copy may have been extended with [Session.SetExpiry], or renewed
+// less recently than the one that logs out), and checkRevocation refuses
+// every copy once its login is older than LoginLifetime; the skew covers an
+// instance whose clock lags the one that revokes. A result of 0 or less
+// means no copy can be accepted any more.
+func (rv *revocation) sessionMarkTTL(login int64, now time.Time) time.Duration {
+	return time.Duration(login + rv.maxLogin + rv.skew - now.UnixNano())
+}
+
 // revokeRenewed revokes the ID that s's cookie had before [Session.Renew]
 // replaced it (see state.renewedFrom), once; the save that follows writes
 // the new ID. It runs before the save, outside the session's lock, since
-// it may wait for the store. A store that fails gives an error wrapping
+// it may wait for the store. The mark lives as long as Revoke's does
+// (sessionMarkTTL). A store that fails gives an error wrapping
 // ErrRevocationUnavailable: the old cookie's copies may still work.
 func (m *Manager) revokeRenewed(ctx context.Context, s *Session) error {
 	rv := m.revocation
@@ -315,13 +347,12 @@ func (m *Manager) revokeRenewed(ctx context.Context, s *Session) error {
 		return nil // no lock taken: the save of every request comes here
 	}
 	s.mu.Lock()
-	id, end := s.st.renewedFrom, s.st.renewedEnd
+	id, login := s.st.renewedFrom, s.st.renewedLogin
 	s.mu.Unlock()
 	if id == "" {
 		return nil
 	}
-	ttl := time.Unix(end, 0).Sub(m.now()) + time.Duration(rv.skew)
-	if ttl > 0 {
+	if ttl := rv.sessionMarkTTL(login, m.now()); ttl > 0 {
 		if _, err := rv.ask(ctx, func(ctx context.Context) (RevocationMarks, error) {
 			return RevocationMarks{}, rv.store.RevokeSession(ctx, id, ttl)
 		}); err != nil {

@@ -11,14 +11,16 @@ import (
 // for one instance, and for tests. Marks are lost when the process ends,
 // and other instances do not see them; use a shared store (the redisstore
 // module) for a fleet. Expired marks are dropped at most a minute after
-// they expire, so its memory stays bounded by the marks that are live. It
-// is safe for concurrent use.
+// they expire (by its clock), at the first call of any method after that,
+// so its memory stays bounded by the marks that are live. It is safe for
+// concurrent use: each call holds one lock for a few map lookups, and a
+// call that finds a sweep due (at most one a minute) sweeps under it.
 type MemoryRevocationStore struct {
 	mu       sync.Mutex
 	now      func() time.Time
 	ids      map[string]time.Time // the mark's expiry
 	subjects map[string]subjectMark
-	sweepAt  time.Time
+	sweepAt  time.Time // when the next sweep is due
 }
 
 type subjectMark struct{ before, expires time.Time }
@@ -78,7 +80,7 @@ func (ms *MemoryRevocationStore) Check(ctx context.Context, id, subject string) 
 	}
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
-	now := ms.now()
+	now := ms.sweep()
 	var marks RevocationMarks
 	if exp, ok := ms.ids[id]; ok && exp.After(now) {
 		marks.Session = true

@@ -3,10 +3,13 @@ package cookiesession
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	gocmp "github.com/google/go-cmp/cmp"
 )
 
 // Revocation of sessions by subject: one that holds only a subject, the
@@ -104,5 +107,51 @@ func TestRevocationMigratedSession(t *testing.T) {
 		if s.Subject() != want || (want == "") != errors.Is(err, ErrRevoked) {
 			t.Errorf("legacy cookie of %q: subject %q, error %v", user, s.Subject(), err)
 		}
+	}
+}
+
+// TestRevokedCopyExtendedBeforeLogout: a copy stolen and extended before the
+// logout (SetExpiry, as the demo's POST /expiry allows) is still refused
+// when the logging-out copy's own end has passed: the mark on the ID lives
+// as long as any copy of that login may (its login plus LoginLifetime, plus
+// the skew), not as long as the copy that logged out. The same holds for the
+// mark that the save after Renew puts on the old ID.
+func TestRevokedCopyExtendedBeforeLogout(t *testing.T) {
+	const day = 24 * time.Hour
+	for _, renew := range []bool{false, true} {
+		t.Run(fmt.Sprintf("renew=%v", renew), func(t *testing.T) {
+			e := newRVEnv(t, Revocation{Bound: 30 * time.Second})
+			user := newBrowser()
+			e.do(t, user, "/login?user=alice")
+			e.at(10 * day)
+			e.do(t, user, "/visit")
+			thief := user.steal()
+			if body, _ := e.do(t, thief, "/extend"); body != "alice" {
+				t.Fatalf("the thief's extension: %q", body)
+			}
+			if renew {
+				e.do(t, user, "/renew") // revokes the stolen ID, on save
+			}
+			logout := 10*day + time.Hour
+			e.at(logout)
+			e.do(t, user, "/logout")
+			// The user's copy ended on day 14 (Lifetime); the thief's on
+			// day 40. Each try uses a fresh copy of the stolen cookie.
+			for _, after := range []time.Duration{time.Hour, 119 * time.Hour, 695 * time.Hour} {
+				e.at(logout + after)
+				if body, _ := e.do(t, thief.steal(), "/visit"); body != " 1" {
+					t.Errorf("%v after the logout, the extended copy: %q, want a fresh session", after, body)
+				}
+			}
+			// Each mark lives until the login is LoginLifetime (400 days)
+			// old, plus the skew (10 s): the login was at t0.
+			want := []time.Duration{400*day + 10*time.Second - logout}
+			if renew {
+				want = []time.Duration{400*day + 10*time.Second - 10*day, want[0]}
+			}
+			if diff := gocmp.Diff(want, e.store.sessionTTLs()); diff != "" {
+				t.Errorf("TTLs of the marks on session IDs (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,11 +27,14 @@ type rvEnv struct {
 	errs  []error // what the error hook heard
 }
 
-// countingStore counts the calls to Check, and fails while down is set.
+// countingStore counts the calls to Check, and fails while down is set;
+// it records the TTL of every mark on a session ID.
 type countingStore struct {
 	RevocationStore
 	checks atomic.Int64
 	down   atomic.Bool
+	mu     sync.Mutex
+	ttls   []time.Duration
 }
 
 var errStoreDown = errors.New("store down")
@@ -41,6 +45,20 @@ func (c *countingStore) Check(ctx context.Context, id, subject string) (Revocati
 		return RevocationMarks{}, errStoreDown
 	}
 	return c.RevocationStore.Check(ctx, id, subject)
+}
+
+func (c *countingStore) RevokeSession(ctx context.Context, id string, ttl time.Duration) error {
+	c.mu.Lock()
+	c.ttls = append(c.ttls, ttl)
+	c.mu.Unlock()
+	return c.RevocationStore.RevokeSession(ctx, id, ttl)
+}
+
+// sessionTTLs returns the TTLs of the marks on session IDs so far.
+func (c *countingStore) sessionTTLs() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.ttls)
 }
 
 func (c *countingStore) RevokeSubject(ctx context.Context, subject string, before time.Time, ttl time.Duration) error {
@@ -333,29 +351,30 @@ func TestRevocationNoCheckDue(t *testing.T) {
 	}
 }
 
-// TestMemoryStoreMarksExpire: marks are dropped once every session they
-// name has ended, so the store's memory stays bounded.
-func TestMemoryStoreMarksExpire(t *testing.T) {
-	clock := newTestClock(t0)
-	ms := NewMemoryRevocationStore(clock.Now)
-	ctx := t.Context()
-	for i := range 100 {
-		if err := ms.RevokeSession(ctx, fmt.Sprintf("%032x", i), time.Hour); err != nil {
-			t.Fatal(err)
+// TestRevocationReplayCost: once a cookie's check is due, a browser that
+// keeps the re-sealed cookie makes one round trip per bound, and a client
+// that replays the same cookie one per request, never more.
+func TestRevocationReplayCost(t *testing.T) {
+	e := newRVEnv(t, Revocation{Bound: time.Minute})
+	user := newBrowser()
+	e.do(t, user, "/login?user=lee")
+	fixed := user.steal()
+	e.at(2 * time.Minute) // the check is due
+	got := map[string]int64{}
+	for name, next := range map[string]func() *browser{
+		"browser": func() *browser { return user },
+		"replay":  func() *browser { return fixed.steal() },
+	} {
+		before := e.store.checks.Load()
+		for range 10 {
+			if body, _ := e.do(t, next(), "/visit"); !strings.HasPrefix(body, "lee ") {
+				t.Fatalf("%s: %q", name, body)
+			}
 		}
+		got[name] = e.store.checks.Load() - before
 	}
-	ms.RevokeSubject(ctx, "kim", clock.Now(), 2*time.Hour)
-	if n := ms.marks(); n != 101 {
-		t.Fatalf("%d marks", n)
-	}
-	clock.Add(time.Hour)
-	if m, _ := ms.Check(ctx, fmt.Sprintf("%032x", 7), "kim"); m.Session || m.Before.IsZero() {
-		t.Fatalf("after an hour: %+v", m)
-	}
-	clock.Add(time.Hour + sweepEvery)
-	ms.RevokeSession(ctx, "new", time.Hour)
-	if n := ms.marks(); n != 1 {
-		t.Fatalf("%d marks after every one expired, want the new one alone", n)
+	if diff := gocmp.Diff(map[string]int64{"browser": 1, "replay": 10}, got); diff != "" {
+		t.Fatalf("checks in 10 requests (-want +got):\n%s", diff)
 	}
 }
 

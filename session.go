@@ -59,10 +59,11 @@ type state struct {
 	held      bool   // fresh because the revocation store failed: keep the cookie
 	// renewedFrom is the ID of the cookie the request carried, once Renew
 	// replaced it on a session with a subject and revocation on; its
-	// copies are revoked when the session is saved (revokeRenewed), until
-	// renewedEnd, that cookie's end.
-	renewedFrom string
-	renewedEnd  int64
+	// copies are revoked when the session is saved (revokeRenewed), for
+	// as long as a copy of that login may be accepted: until renewedLogin
+	// (Unix nanoseconds) plus Revocation.LoginLifetime, plus the skew.
+	renewedFrom  string
+	renewedLogin int64
 	// Device binding (dbsc.go): the session is bound to devKey, a P-256
 	// public key as x || y (payload flags bit 6).
 	bound  bool
@@ -379,7 +380,7 @@ func (s *Session) Renew() {
 		// Copies of the cookie under the old ID would outlive a later
 		// Revoke, which marks the new ID: the save revokes the old one.
 		s.st.renewedFrom = hex.EncodeToString(s.st.id[:])
-		s.st.renewedEnd = max(s.st.deadline, s.st.expires)
+		s.st.renewedLogin = s.st.login
 	}
 	s.st.hasID = false
 	s.st.created = now

@@ -298,10 +298,25 @@ func fleetRevocation(t *testing.T, srv *redistest.Server, demo, text, policy str
 	}
 
 	// Stop redis-server for longer than the bound, then start it again.
+	// Within the first bound some sessions' checks are not due yet; after
+	// it every check is due, and the failure policy decides each request.
 	start = time.Now()
 	srv.Stop()
-	<-time.After(outage)
+	<-time.After(bound)
+	allDue := tally.read()
+	<-time.After(outage - bound)
+	down := tally.read()
+	c, due := down.minus(mark), down.minus(allDue)
 	mark = phase(fmt.Sprintf("redis-server down for %v", outage), start, mark)
+	summary = append(summary, fmt.Sprintf("fail %-6s %-34s its last %v, every check due: %v", policy, "", outage-bound, due))
+	switch {
+	case c.failed+c.wrong != 0:
+		t.Errorf("while Redis was down: %v", c)
+	case policy == "open" && c.refused != 0:
+		t.Errorf("failing open, requests were refused while Redis was down: %v", c)
+	case policy == "closed" && due.refused == 0:
+		t.Errorf("failing closed, no request was refused while Redis was down and every check was due: %v", due)
+	}
 	start = time.Now()
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
