@@ -56,8 +56,8 @@ type Revocation struct {
 	// session are not saved unless the handler logs in
 	// ([Session.SetSubject]) or destroys it, so the session comes back
 	// once the store does; the hook hears of changes so dropped, and
-	// [Manager.SetCookieHeaders] returns an error for them. Default: false, fail closed: a store outage
-	// never lets a revoked session in.
+	// [Manager.SetCookieHeaders] returns an error for them. Default:
+	// false, fail closed: a store outage never lets a revoked session in.
 	FailOpen bool
 	// Timeout is the longest a check, or a revocation, may wait for the
 	// store, on top of the request's own deadline. Default:
@@ -285,8 +285,9 @@ func (s *Session) Subject() string {
 // the session as [Session.Destroy] does. The mark lasts until the session's
 // login is Revocation.LoginLifetime old (400 days by default), plus the
 // clock skew: not merely until this copy's end, since a stolen copy may
-// have had its expiry moved later ([Session.SetExpiry]). A session without a subject, or that did not come
-// from a cookie, has no copies that are checked, and needs no mark. The
+// have had its expiry moved later ([Session.SetExpiry]). A session without
+// a subject, or that did not come from a cookie, has no copies that are
+// checked, and needs no mark. The
 // session is destroyed even when the store fails; the error, wrapping
 // ErrRevocationUnavailable, says the copies may still work. So it does for
 // the fresh session of a request whose check could not reach the store
