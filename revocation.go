@@ -373,8 +373,9 @@ func (m *Manager) revokeRenewed(ctx context.Context, s *Session) error {
 // out everywhere, after a password change, or when an account is disabled.
 // A session that logs in afterwards, even within the same second, is not
 // affected. The mark lasts Revocation.LoginLifetime (400 days by default)
-// plus the clock skew: the longest a login lasts with revocation on. It does not change the request's own session:
-// destroy it too if it should end. A store that fails gives an error
+// plus the clock skew: the longest a login lasts with revocation on. It
+// does not change the request's own session: destroy it too if it should
+// end. A store that fails gives an error
 // wrapping ErrRevocationUnavailable; an empty subject, or no
 // Config.Revocation.Store, one wrapping ErrInvalidConfig.
 func (m *Manager) RevokeSubject(ctx context.Context, subject string) error {

@@ -223,8 +223,9 @@ func TestTamperCases(t *testing.T) {
 // No flip is skipped: the request goes to the handler in memory, so any
 // byte reaches the cookie parser. A flip that gives ';' cuts the value
 // short there, and one that gives a space or tab at either end of a value
-// is trimmed off; both act as a truncation. Any other byte outside base64url ('=', '"', ',', '.', control bytes, CR, LF) makes
-// the value malformed. Each outcome must match hdModel exactly and be among
+// is trimmed off; both act as a truncation. Any other byte outside
+// base64url ('=', '"', ',', '.', control bytes, CR, LF) makes the value
+// malformed. Each outcome must match hdModel exactly and be among
 // the sentinels of hdRegion for the character's byte region. (Over a real
 // connection, net/http refuses control bytes in a header value with a 400
 // before the handler runs; TestTamperHeaderTooLarge, in loadtest_test.go,
