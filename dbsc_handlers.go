@@ -60,6 +60,11 @@ func (m *Manager) serveRegistration(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		fail(http.StatusBadRequest, fmt.Errorf("%w: registration without one Secure-Session-Response", ErrDeviceProof))
 		return
+	case !st.fromCookie && (st.keepCookie || st.held):
+		// A passing fault, as in serveRefresh: the session may load on
+		// the next try, so it is no reason to refuse the binding.
+		deviceError(w, http.StatusServiceUnavailable)
+		return
 	case !st.fromCookie || len(st.values) == 0:
 		fail(http.StatusForbidden, fmt.Errorf("%w: registration without a session", ErrDeviceBinding))
 		return

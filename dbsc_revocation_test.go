@@ -315,3 +315,36 @@ func sessionID(t *testing.T, m *Manager, b *fakeBrowser) string {
 	}
 	return s.ID()
 }
+
+// TestDeviceRegistrationStoreDown: a registration that arrives while the
+// revocation store is down (failing closed, with Bound 0 every request
+// checks) is a passing fault: it answers 503, as a refresh does, not the
+// 403 of a registration without a session, and the same challenge
+// registers once the store is back.
+func TestDeviceRegistrationStoreDown(t *testing.T) {
+	_, clock, log, h, store := dbscRevocationSetup(t, Revocation{})
+	b := newFakeBrowser(t, h, clock, true)
+	resp, _ := b.raw(http.MethodPost, "/login", nil)
+	reg := resp.Header.Get("Secure-Session-Registration")
+	session := b.jar["__Host-session"]
+	store.down.Store(true)
+	b.register(reg)
+	if got := b.lastRegistration.StatusCode; got != http.StatusServiceUnavailable || b.registrations != 0 {
+		t.Fatalf("registration with the store down: %d, %d registrations; want 503, 0", got, b.registrations)
+	}
+	if !log.has(ErrRevocationUnavailable) {
+		t.Error("the hook did not hear of the store")
+	}
+	if b.jar["__Host-session"] != session {
+		t.Fatal("the session cookie was not kept")
+	}
+	store.down.Store(false)
+	clock.Add(time.Second)
+	b.register(reg)
+	if b.registrations != 1 {
+		t.Fatalf("registration once the store is back: %d", b.lastRegistration.StatusCode)
+	}
+	if _, body := b.do(http.MethodGet, "/"); body != "bound=true\n" {
+		t.Errorf("after the registration the page says %q", body)
+	}
+}

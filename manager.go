@@ -418,7 +418,9 @@ func (m *Manager) Save(w http.ResponseWriter, s *Session) error { return m.SaveH
 // [Session.Renew] could not be revoked, and, with no headers, when the
 // session is the fresh one of a request whose revocation check failed
 // closed and it was changed without a login or Destroy: its changes are
-// not saved, so that the request's cookie comes back with the store.
+// not saved, so that the request's cookie comes back with the store. None
+// of these three calls for failing the response: send it, with the
+// headers returned, as the middleware does after telling Config.ErrorHook.
 //
 // Unlike the middleware, SetCookieHeaders does not see the response: do
 // not call it for a 5xx response, and give a response that carries the

@@ -56,8 +56,11 @@ type Revocation struct {
 	// session are not saved unless the handler logs in
 	// ([Session.SetSubject]) or destroys it, so the session comes back
 	// once the store does; the hook hears of changes so dropped, and
-	// [Manager.SetCookieHeaders] returns an error for them. Default:
-	// false, fail closed: a store outage never lets a revoked session in.
+	// [Manager.SetCookieHeaders] returns an error for them. A logout must
+	// therefore use [Session.Revoke] or [Session.Destroy] (Django's
+	// flush), not [Session.Clear]: a cleared fresh session is not saved,
+	// and the cookie would be back with the store. Default: false, fail
+	// closed: a store outage never lets a revoked session in.
 	FailOpen bool
 	// Timeout is the longest a check, or a revocation, may wait for the
 	// store, on top of the request's own deadline. Default:
@@ -71,8 +74,11 @@ type Revocation struct {
 	// this old, so that each outlives every copy it names. Set it to the
 	// longest login the application gives (its Lifetime, or a "remember
 	// me" Expiry, if sessions are not extended past it) to keep marks no
-	// longer than needed. Whole seconds, up to 400 days. Default: 400
-	// days, the longest a browser keeps a cookie.
+	// longer than needed. Every instance that shares a store must use the
+	// same value: a mark's lifetime is set by the instance that revokes,
+	// and raising it later does not lengthen marks already written. Whole
+	// seconds, up to 400 days. Default: 400 days, the longest a browser
+	// keeps a cookie.
 	LoginLifetime time.Duration
 }
 

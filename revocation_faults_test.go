@@ -143,3 +143,40 @@ func TestRevokeWhileStoreDown(t *testing.T) {
 		t.Fatalf("the cookie was not deleted: %v", rec.Result().Cookies())
 	}
 }
+
+// TestSaveHeaderWhileStoreDown: outside the middleware, a session loaded
+// while the store is down (failing closed) and then changed gives no
+// Set-Cookie and an error wrapping ErrRevocationUnavailable from
+// SaveHeader, so the request's cookie is neither replaced nor deleted; a
+// fresh session left unchanged gives neither.
+func TestSaveHeaderWhileStoreDown(t *testing.T) {
+	e := newRVEnv(t, Revocation{})
+	b := newBrowser()
+	e.do(t, b, "/login?user=ida")
+	var header []string
+	for k, v := range b.jar {
+		header = append(header, k+"="+v)
+	}
+	e.store.down.Store(true)
+	for _, change := range []bool{false, true} {
+		s, err := e.m.LoadHeader(context.Background(), strings.Join(header, "; "))
+		if !errors.Is(err, ErrRevocationUnavailable) || !s.IsNew() {
+			t.Fatalf("load with the store down: %v, IsNew %v", err, s.IsNew())
+		}
+		if change {
+			s.Set("n", 1)
+		}
+		h := http.Header{}
+		err = e.m.SaveHeader(h, s)
+		if got := errors.Is(err, ErrRevocationUnavailable); got != change {
+			t.Errorf("change=%v: SaveHeader error %v", change, err)
+		}
+		if lines := h.Values("Set-Cookie"); len(lines) != 0 {
+			t.Errorf("change=%v: Set-Cookie %q, want none", change, lines)
+		}
+	}
+	e.store.down.Store(false)
+	if body, _ := e.do(t, b, "/visit"); body != "ida 1" {
+		t.Fatalf("once the store is back: %q", body)
+	}
+}

@@ -14,7 +14,10 @@ import (
 // they expire (by its clock), at the first call of any method after that,
 // so its memory stays bounded by the marks that are live. It is safe for
 // concurrent use: each call holds one lock for a few map lookups, and a
-// call that finds a sweep due (at most one a minute) sweeps under it.
+// call that finds a sweep due (at most one a minute) sweeps under it, one
+// pass over every mark, during which other calls wait: about 90 µs per
+// 10,000 live marks (BenchmarkMemoryStoreSweep), so some 36 ms for 4
+// million.
 type MemoryRevocationStore struct {
 	mu       sync.Mutex
 	now      func() time.Time
