@@ -57,6 +57,21 @@ func flashes(t *testing.T, b *fakeBrowser) string {
 	return body
 }
 
+// fullCopyExpires steals every cookie of b, a bound browser, and moves the
+// clock past the device cookie's lifetime: the copy is logged out, and b,
+// after one refresh, is not.
+func fullCopyExpires(t *testing.T, b *fakeBrowser, clock *testClock) {
+	t.Helper()
+	full := b.steal()
+	clock.Add(11 * time.Minute)
+	if got := whoami(t, full); got != notLoggedIn {
+		t.Errorf("full copy after its device cookie expired: whoami %q", got)
+	}
+	if got := whoami(t, b); got != loggedIn || b.refreshes != 1 {
+		t.Errorf("browser: whoami %q, %d refreshes", got, b.refreshes)
+	}
+}
+
 // TestDeviceConcurrentSave runs the race of a login both ways (SPEC.md
 // §15.6, §15.7): the page after the login re-saves the session (it reads
 // the flash) while the browser registers, both with the login's cookies.
@@ -84,14 +99,7 @@ func TestDeviceConcurrentSave(t *testing.T) {
 		if got := whoami(t, b.stealSession()); got != notLoggedIn {
 			t.Errorf("copy of the session cookie after the next request: whoami %q", got)
 		}
-		full := b.steal()
-		clock.Add(11 * time.Minute)
-		if got := whoami(t, full); got != notLoggedIn {
-			t.Errorf("full copy after its device cookie expired: whoami %q", got)
-		}
-		if got := whoami(t, b); got != loggedIn || b.refreshes != 1 {
-			t.Errorf("browser: whoami %q, %d refreshes", got, b.refreshes)
-		}
+		fullCopyExpires(t, b, clock)
 		if got := whoami(t, early); got != loggedIn {
 			t.Errorf("copy taken before the next request: whoami %q, want the known limit %q", got, loggedIn)
 		}
@@ -113,14 +121,7 @@ func TestDeviceConcurrentSave(t *testing.T) {
 		if _, body := b.do(http.MethodGet, "/"); body != "bound=true\n" {
 			t.Errorf("page says %q", body)
 		}
-		full := b.steal()
-		clock.Add(11 * time.Minute)
-		if got := whoami(t, full); got != notLoggedIn {
-			t.Errorf("full copy after its device cookie expired: whoami %q", got)
-		}
-		if got := whoami(t, b); got != loggedIn || b.refreshes != 1 {
-			t.Errorf("browser: whoami %q, %d refreshes", got, b.refreshes)
-		}
+		fullCopyExpires(t, b, clock)
 	})
 	// The unbound save lands last and the browser sends nothing for hours:
 	// its cookie stays unbound all that time, and a copy of it taken then

@@ -60,7 +60,7 @@ func (m *Manager) serveRegistration(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		fail(http.StatusBadRequest, fmt.Errorf("%w: registration without one Secure-Session-Response", ErrDeviceProof))
 		return
-	case !st.fromCookie && (st.keepCookie || st.held):
+	case st.faultPending():
 		// A passing fault, as in serveRefresh: the session may load on
 		// the next try, so it is no reason to refuse the binding.
 		deviceError(w, http.StatusServiceUnavailable)
@@ -109,7 +109,7 @@ func (m *Manager) serveRefresh(w http.ResponseWriter, r *http.Request) {
 	}
 	var st state
 	m.report(r, m.loadCookies(r.Context(), &st, r.Header["Cookie"], true))
-	if !st.fromCookie && (st.keepCookie || st.held) {
+	if st.faultPending() {
 		// A passing fault (a key this instance lacks, a revocation store
 		// that is down): the session may load on the next try, so the
 		// browser keeps its DBSC session and retries, rather than being

@@ -184,7 +184,7 @@ func (m *Manager) migrateFallback(ctx context.Context, r *http.Request, st *stat
 	// empty, unless its cookie failed for a reason that may pass (a key
 	// this instance lacks, over its MaxSize, a revocation store that is
 	// down, a device check): that cookie may open again, and stays as it is.
-	st.keepEmpty = st.fromCookie || st.carried != 0 && !st.keepCookie && !st.held
+	st.keepEmpty = st.fromCookie || st.carried != 0 && !st.faultPending()
 	if st.legacy == 0 || st.carried != 0 {
 		return err
 	}

@@ -88,6 +88,11 @@ type state struct {
 	gen       uint64 // counts changes, to find those made after the header went out
 }
 
+// faultPending reports that the request's session cookie did not load for
+// a reason that may pass (keepCookie, held): the cookie is kept, and the
+// session may load on the next try.
+func (st *state) faultPending() bool { return !st.fromCookie && (st.keepCookie || st.held) }
+
 // errNoSession is the panic of a nil or zero Session.
 const errNoSession = "cookiesession: no session: FromContext found none in the request's context. " +
 	"Wrap the handler in Manager.Middleware, or make sessions with Manager.Load"
